@@ -1,0 +1,1 @@
+"""Where does a CNN look? The library behind the class-activation-map course."""
