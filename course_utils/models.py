@@ -1,0 +1,209 @@
+"""The course's four small classifiers, all on one convolutional backbone.
+
+Every model has the same two parts that the explanation methods look for:
+
+- ``model.features``: the backbone. Its output, the feature maps
+  :math:`f_k(x, y)` (``[N, K, h, w]``), keeps *where* things are.
+- a head that turns the feature maps into class scores (logits).
+
+The heads are what the course compares:
+
+==================  =============================================  ============
+model               head                                           CAM applies?
+==================  =============================================  ============
+``GapCNN``          GAP, then a bias-free linear layer ``fc``      yes
+``FlattenCNN``      flatten, then fully-connected layers           no (Grad-CAM)
+``ConvHeadCNN``     a 1x1 convolution ``classifier``, then GAP     yes, built in
+``ACoL``            two 1x1-conv branches, erasing between them    fused maps
+==================  =============================================  ============
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor, nn
+
+from course_utils.maps import min_max_normalise
+
+NUM_CLASSES = 4
+"""The scenes have four classes (see :mod:`course_utils.scenes`)."""
+
+
+def conv_block(in_channels: int, out_channels: int) -> nn.Sequential:
+    """3x3 convolution (same padding), batch norm, ReLU."""
+    return nn.Sequential(
+        nn.Conv2d(in_channels, out_channels, kernel_size=3, padding=1, bias=False),
+        nn.BatchNorm2d(out_channels),
+        nn.ReLU(inplace=True),
+    )
+
+
+class Backbone(nn.Sequential):
+    """Four 3x3 conv blocks and two 2x2 max-pools: ``[N, 3, 64, 64] -> [N, C, 16, 16]``.
+
+    Each position of the 16x16 output sees a 4x4-pixel cell of the image (with
+    a receptive field of 18x18 pixels), fine enough to outline an object that
+    spans 20 to 40 pixels.
+    """
+
+    def __init__(self, widths: tuple[int, int, int] = (16, 32, 64)) -> None:
+        c1, c2, c3 = widths
+        super().__init__(
+            conv_block(3, c1),
+            nn.MaxPool2d(2),
+            conv_block(c1, c2),
+            nn.MaxPool2d(2),
+            conv_block(c2, c3),
+            conv_block(c3, c3),
+        )
+        self.out_channels = c3
+
+
+class GapCNN(nn.Module):
+    """Backbone, global average pooling (GAP), bias-free linear layer.
+
+    .. math::
+        F_k = \\frac{1}{hw} \\sum_{x,y} f_k(x, y), \\qquad
+        S_c = \\sum_k w_k^c F_k
+
+    Because both steps are linear, :math:`S_c` is the spatial mean of the
+    class activation map :math:`M_c(x, y) = \\sum_k w_k^c f_k(x, y)`: the
+    architecture CAM was designed for.
+    """
+
+    def __init__(self, num_classes: int = NUM_CLASSES, widths: tuple[int, int, int] = (16, 32, 64)) -> None:
+        super().__init__()
+        self.features = Backbone(widths)
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(self.features.out_channels, num_classes, bias=False)
+
+    def forward(self, images: Tensor) -> Tensor:
+        return self.fc(self.pool(self.features(images)).flatten(1))
+
+
+class FlattenCNN(nn.Module):
+    """Backbone, flatten, two fully-connected layers: the classic (VGG/AlexNet) head.
+
+    The head sees every position separately, so there is no single weight per
+    channel and CAM does not apply; Grad-CAM does. The feature maps are
+    max-pooled to 8x8 before flattening to keep the head (and the checkpoint)
+    small: ``C * 8 * 8 * hidden`` weights, still far more than GAP's ``C * classes``.
+    """
+
+    def __init__(
+        self, num_classes: int = NUM_CLASSES, widths: tuple[int, int, int] = (16, 32, 64), hidden: int = 128
+    ) -> None:
+        super().__init__()
+        self.features = Backbone(widths)
+        self.head = nn.Sequential(
+            nn.MaxPool2d(2),
+            nn.Flatten(),
+            nn.Linear(self.features.out_channels * 8 * 8, hidden),
+            nn.ReLU(inplace=True),
+            nn.Dropout(0.5),
+            nn.Linear(hidden, num_classes),
+        )
+
+    def forward(self, images: Tensor) -> Tensor:
+        return self.head(self.features(images))
+
+
+class ConvHeadCNN(nn.Module):
+    """Backbone, a 1x1 convolution with one output channel per class, then GAP (Network in Network).
+
+    .. math::
+        M_c(x, y) = \\sum_k w_k^c f_k(x, y), \\qquad S_c = \\frac{1}{hw} \\sum_{x,y} M_c(x, y)
+
+    The 1x1 convolution's output *is* the class activation map; GAP then turns
+    each map into a score. With the same weights this is the same function as
+    :class:`GapCNN` (GAP and the weighted sum are both linear, so they commute).
+    """
+
+    def __init__(self, num_classes: int = NUM_CLASSES, widths: tuple[int, int, int] = (16, 32, 64)) -> None:
+        super().__init__()
+        self.features = Backbone(widths)
+        self.classifier = nn.Conv2d(self.features.out_channels, num_classes, kernel_size=1, bias=False)
+        self.pool = nn.AdaptiveAvgPool2d(1)
+
+    def class_maps(self, images: Tensor) -> Tensor:
+        """The class activation maps ``[N, classes, h, w]``, read straight off the head."""
+        return self.classifier(self.features(images))
+
+    def forward(self, images: Tensor) -> Tensor:
+        return self.pool(self.class_maps(images)).flatten(1)
+
+
+@dataclass
+class ACoLOutput:
+    """Everything one ACoL forward pass computes, for teaching and for the loss."""
+
+    logits_a: Tensor  #: ``[N, classes]`` classifier A's scores
+    logits_b: Tensor  #: ``[N, classes]`` classifier B's scores, from the erased features
+    maps_a: Tensor  #: ``[N, classes, h, w]`` classifier A's class maps
+    maps_b: Tensor  #: ``[N, classes, h, w]`` classifier B's class maps
+    target: Tensor  #: ``[N]`` the class whose map of A decided the erasing
+    erased: Tensor  #: ``[N, h, w]`` bool, the feature positions set to zero for B
+    fused: Tensor  #: ``[N, h, w]`` max of A's and B's normalised maps for ``target``
+
+
+def class_map_branch(in_channels: int, num_classes: int) -> nn.Sequential:
+    """One ACoL classifier: a 3x3 conv block, then a 1x1 conv to one map per class."""
+    return nn.Sequential(conv_block(in_channels, in_channels), nn.Conv2d(in_channels, num_classes, kernel_size=1))
+
+
+class ACoL(nn.Module):
+    """Adversarial Complementary Learning (Zhang et al., CVPR 2018).
+
+    A shared backbone feeds classifier A. A's map for the target class
+    :math:`c` (the label in training, A's prediction otherwise), min-max
+    normalised to :math:`\\tilde M^A_c`, erases the shared feature maps where
+    it is at least ``delta``:
+
+    .. math::
+        \\tilde f_k(x, y) = f_k(x, y) \\cdot [\\tilde M^A_c(x, y) < \\delta]
+
+    Classifier B must classify from what is left, so it learns the object's
+    other parts. Training minimises :math:`CE(S^A, y) + CE(S^B, y)`. The
+    localization map is :math:`\\max(\\tilde M^A_c, \\tilde M^B_c)`.
+    ``forward`` returns the mean of the two branches' logits.
+    """
+
+    def __init__(
+        self, num_classes: int = NUM_CLASSES, widths: tuple[int, int, int] = (16, 32, 64), delta: float = 0.7
+    ) -> None:
+        super().__init__()
+        if not 0.0 < delta <= 1.0:
+            raise ValueError(f"delta must be in (0, 1], got {delta}")
+        self.delta = delta
+        self.features = Backbone(widths)
+        self.branch_a = class_map_branch(self.features.out_channels, num_classes)
+        self.branch_b = class_map_branch(self.features.out_channels, num_classes)
+
+    def run(self, images: Tensor, labels: Tensor | None = None, delta: float | None = None) -> ACoLOutput:
+        """One full ACoL pass. ``labels`` picks the erased class (else A's prediction); ``delta`` overrides ``self.delta``."""
+        delta = self.delta if delta is None else delta
+        feats = self.features(images)
+        maps_a = self.branch_a(feats)
+        logits_a = maps_a.mean((-2, -1))
+        target = logits_a.argmax(1) if labels is None else labels
+        rows = torch.arange(len(images), device=images.device)
+        norm_a = min_max_normalise(maps_a[rows, target].detach())
+        erased = norm_a >= delta
+        maps_b = self.branch_b(feats * (~erased).unsqueeze(1).to(feats.dtype))
+        logits_b = maps_b.mean((-2, -1))
+        fused = torch.maximum(norm_a, min_max_normalise(maps_b[rows, target].detach()))
+        return ACoLOutput(logits_a, logits_b, maps_a, maps_b, target, erased, fused)
+
+    def forward(self, images: Tensor) -> Tensor:
+        out = self.run(images)
+        return (out.logits_a + out.logits_b) / 2
+
+
+MODEL_CLASSES: dict[str, type[nn.Module]] = {
+    "GapCNN": GapCNN,
+    "FlattenCNN": FlattenCNN,
+    "ConvHeadCNN": ConvHeadCNN,
+    "ACoL": ACoL,
+}
