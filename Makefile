@@ -1,0 +1,42 @@
+# The course's commands. Only Python >= 3.10 and make are needed: `uv` is
+# installed into .tools/ when it is not on the PATH, and the environment
+# (.venv/, from uv.lock) uses the system Python.
+
+PYTHON ?= python3
+UV := $(shell command -v uv 2>/dev/null)
+ifeq ($(UV),)
+UV := .tools/bin/uv
+endif
+VENV_PY := .venv/bin/python
+export UV_PYTHON_DOWNLOADS := never
+
+.PHONY: help install lab test bench checkpoints clean
+
+help:
+	@echo "make lab          install everything, then open JupyterLab on the course"
+	@echo "make test         install everything, then run the whole test suite"
+	@echo "make checkpoints  regenerate data/: frozen scenes, trained models, manifest"
+	@echo "make bench        measure the speed targets and print the figures"
+
+.tools/bin/uv:
+	$(PYTHON) -m venv .tools
+	.tools/bin/python -m pip install --quiet --disable-pip-version-check uv
+
+install: $(if $(filter .tools/bin/uv,$(UV)),.tools/bin/uv)
+	$(UV) sync --locked --python $(PYTHON)
+
+lab: install
+	$(VENV_PY) -m jupyter lab notebooks/
+
+test: install
+	$(VENV_PY) -m pytest tests notebooks --nbval-lax
+
+checkpoints: install
+	$(VENV_PY) -m course_utils.train
+
+bench: install
+	$(UV) sync --locked --inexact --group bench --python $(PYTHON)
+	$(VENV_PY) benchmarks/bench.py
+
+clean:
+	rm -rf .venv .tools .pytest_cache .hypothesis

@@ -1,0 +1,206 @@
+"""Train every course model from scratch, with fixed seeds, and write ``data/``.
+
+Run ``python -m course_utils.train`` (or ``make checkpoints``). It draws the
+training scenes, trains each model in :data:`COURSE_MODELS` (each well under a
+minute on two CPU cores), measures its test accuracy, and writes
+
+- ``data/<name>.pt``: the weights (a plain ``state_dict``, so
+  ``torch.load(..., weights_only=True)`` can read it safely);
+- ``data/*_scenes.npz``: the frozen evaluation scenes;
+- ``data/manifest.json``: for each file its sha256, and for each model its
+  class, configuration and test accuracy.
+
+:mod:`course_utils.checkpoints` loads them back and checks them against the manifest.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from tqdm.auto import tqdm
+
+from course_utils.models import ACoL, MODEL_CLASSES
+from course_utils.scenes import Scenes, make_pair_scenes, make_scenes, save_scenes
+
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+
+# Seeds of the splits: training and test scenes never share a seed.
+TRAIN_SEED, TEST_SEED, PAIR_SEED, CUE_TEST_SEED = 1, 1001, 2001, 3001
+SPLITS = {  # file name -> (what it holds, how many scenes)
+    "test_scenes.npz": ("one creature per scene, no cue", 1000),
+    "pair_scenes.npz": ("two creatures of different classes per scene", 200),
+    "cue_test_scenes.npz": ("one creature and the class's corner marker in every scene", 500),
+}
+
+
+@dataclass
+class TrainConfig:
+    """Everything that decides a training run; stored in the manifest next to the result."""
+
+    model: str  #: a key of :data:`course_utils.models.MODEL_CLASSES`
+    model_kwargs: dict = field(default_factory=dict)
+    n_train: int = 6000
+    cue: bool = False  #: train on scenes with the spurious corner marker
+    epochs: int = 6
+    batch_size: int = 64
+    lr: float = 3e-3
+    weight_decay: float = 1e-4
+    seed: int = 0
+
+
+COURSE_MODELS: dict[str, TrainConfig] = {
+    "gap_cnn": TrainConfig("GapCNN"),
+    "flatten_cnn": TrainConfig("FlattenCNN"),
+    "conv_head_cnn": TrainConfig("ConvHeadCNN"),
+    "cue_gap_cnn": TrainConfig("GapCNN", cue=True),
+    **{f"acol_{round(d * 10):02d}": TrainConfig("ACoL", {"delta": d}) for d in (0.5, 0.6, 0.7, 0.8, 0.9)},
+}
+"""The shipped checkpoints. ``acol_07`` is ACoL trained with erase threshold delta = 0.7."""
+
+
+def build_model(config: TrainConfig) -> nn.Module:
+    """A freshly initialised model, seeded by ``config.seed``."""
+    if config.model not in MODEL_CLASSES:
+        raise ValueError(f"unknown model {config.model!r}; expected one of {sorted(MODEL_CLASSES)}")
+    torch.manual_seed(config.seed)
+    return MODEL_CLASSES[config.model](**config.model_kwargs)
+
+
+def loss_fn(model: nn.Module, images: Tensor, labels: Tensor) -> tuple[Tensor, Tensor]:
+    """Cross-entropy; for ACoL the sum over both classifiers, :math:`CE(S^A, y) + CE(S^B, y)`.
+
+    Returns the loss and the logits used for the accuracy.
+    """
+    if isinstance(model, ACoL):
+        out = model.run(images, labels)  # in training, the label picks the erased class
+        loss = F.cross_entropy(out.logits_a, labels) + F.cross_entropy(out.logits_b, labels)
+        return loss, (out.logits_a + out.logits_b) / 2
+    logits = model(images)
+    return F.cross_entropy(logits, labels), logits
+
+
+def train(model: nn.Module, scenes: Scenes, config: TrainConfig, *, progress: bool = True) -> list[float]:
+    """Train ``model`` on ``scenes`` with Adam and a one-cycle learning rate; returns the loss of each epoch.
+
+    Each epoch visits the scenes in a fresh seeded order and flips half the
+    batches horizontally (a flip never changes a creature's class).
+    """
+    device = next(model.parameters()).device
+    gen = torch.Generator().manual_seed(config.seed)
+    steps = config.epochs * -(-len(scenes) // config.batch_size)
+    optimiser = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=config.lr, total_steps=steps)
+    model.train()
+    history = []
+    bar = tqdm(total=steps, desc=config.model, disable=not progress, leave=False)
+    for _ in range(config.epochs):
+        order = torch.randperm(len(scenes), generator=gen)
+        total = 0.0
+        for batch in order.split(config.batch_size):
+            images, labels = scenes.images[batch].to(device), scenes.labels[batch].to(device)
+            if torch.rand((), generator=gen) < 0.5:
+                images = images.flip(-1)
+            loss, _ = loss_fn(model, images, labels)
+            optimiser.zero_grad(set_to_none=True)
+            loss.backward()
+            optimiser.step()
+            schedule.step()
+            total += loss.item() * len(batch)
+            bar.update()
+            bar.set_postfix(loss=f"{loss.item():.3f}")
+        history.append(total / len(scenes))
+    bar.close()
+    model.eval()
+    return history
+
+
+@torch.no_grad()
+def predict(model: nn.Module, images: Tensor, batch_size: int = 250) -> Tensor:
+    """Predicted classes ``[N]``, in eval mode, in batches (the model's mode is restored)."""
+    was_training = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    try:
+        return torch.cat([model(chunk.to(device)).argmax(1).cpu() for chunk in images.split(batch_size)])
+    finally:
+        model.train(was_training)
+
+
+def accuracy(model: nn.Module, scenes: Scenes) -> float:
+    """Fraction of ``scenes`` whose class the model predicts correctly."""
+    return (predict(model, scenes.images) == scenes.labels).float().mean().item()
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def make_splits(data_dir: Path) -> dict[str, Scenes]:
+    """Draw and save the frozen evaluation splits (see :data:`SPLITS`)."""
+    splits = {
+        "test_scenes.npz": make_scenes(SPLITS["test_scenes.npz"][1], TEST_SEED),
+        "pair_scenes.npz": make_pair_scenes(SPLITS["pair_scenes.npz"][1], PAIR_SEED),
+        "cue_test_scenes.npz": make_scenes(SPLITS["cue_test_scenes.npz"][1], CUE_TEST_SEED, cue=True),
+    }
+    for name, scenes in splits.items():
+        save_scenes(scenes, data_dir / name)
+    return splits
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", type=Path, default=DATA_DIR)
+    parser.add_argument("--only", nargs="*", choices=sorted(COURSE_MODELS), help="train only these models")
+    args = parser.parse_args(argv)
+    data_dir: Path = args.data_dir
+    data_dir.mkdir(parents=True, exist_ok=True)
+    torch.set_num_threads(max(1, torch.get_num_threads()))
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+    manifest_path = data_dir / "manifest.json"
+    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() and args.only else {"files": {}, "models": {}}
+    splits = make_splits(data_dir)
+    for name in SPLITS:
+        manifest["files"][name] = sha256(data_dir / name)
+    test = splits["test_scenes.npz"]
+    train_sets: dict[bool, Scenes] = {}
+    for name in args.only or COURSE_MODELS:
+        config = COURSE_MODELS[name]
+        if config.cue not in train_sets:
+            train_sets[config.cue] = make_scenes(config.n_train, TRAIN_SEED, cue=config.cue)
+        model = build_model(config).to(device)
+        start = time.perf_counter()
+        history = train(model, train_sets[config.cue], config)
+        seconds = time.perf_counter() - start
+        model.cpu()
+        result = {
+            "class": config.model,
+            "config": asdict(config),
+            # accuracy on scenes like the training ones: with the marker for the cue model
+            "test_accuracy": round(accuracy(model, splits["cue_test_scenes.npz"] if config.cue else test), 4),
+            "train_accuracy": round(accuracy(model, train_sets[config.cue]), 4),
+            "final_loss": round(history[-1], 4),
+            "train_seconds": round(seconds, 1),
+            "device": device.type,
+        }
+        if config.cue:
+            result["no_cue_test_accuracy"] = round(accuracy(model, test), 4)
+        path = data_dir / f"{name}.pt"
+        torch.save(model.state_dict(), path)
+        manifest["files"][path.name] = sha256(path)
+        manifest["models"][name] = result
+        print(f"{name:>14}: test accuracy {result['test_accuracy']:.3f}, trained in {seconds:.0f} s")
+    manifest_path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    print(f"wrote {manifest_path}")
+
+
+if __name__ == "__main__":
+    main()
