@@ -3,16 +3,16 @@
 Every method takes a model and a batch of images ``[N, 3, H, W]`` and returns
 one map per image, as a torch tensor on the model's device:
 
-==============================  ==================  ==========================================
-method                          returns             needs
-==============================  ==================  ==========================================
-:func:`class_activation_map`    ``[N, h, w]``       GAP + linear head (CAM, Zhou et al. 2016)
-:func:`grad_cam`                ``[N, h, w]``       any layer with feature maps (Selvaraju et al. 2017)
-:func:`counterfactual_grad_cam` ``[N, h, w]``       the same, with the gradients negated
-:func:`guided_backprop`         ``[N, 3, H, W]``    ``nn.ReLU`` modules (Springenberg et al. 2015)
-:func:`guided_grad_cam`         ``[N, 3, H, W]``    both of the above
-:func:`occlusion_map`           ``[N, h', w']``     nothing but forward passes (Zeiler & Fergus 2014)
-==============================  ==================  ==========================================
+===============================  ================  =================================================
+method                           returns           needs
+===============================  ================  =================================================
+:func:`class_activation_map`     ``[N, h, w]``     a GAP + linear head (CAM, Zhou et al. 2016)
+:func:`grad_cam`                 ``[N, h, w]``     a layer with feature maps (Selvaraju et al. 2017)
+:func:`counterfactual_grad_cam`  ``[N, h, w]``     the same, with the gradients negated
+:func:`guided_backprop`          ``[N, 3, H, W]``  ``nn.ReLU`` modules (Springenberg et al. 2015)
+:func:`guided_grad_cam`          ``[N, 3, H, W]``  both of the above
+:func:`occlusion_map`            ``[N, h', w']``   forward passes only (Zeiler & Fergus 2014)
+===============================  ================  =================================================
 
 ``target`` picks the class :math:`c` the same way everywhere: ``None`` for each
 image's predicted class, an ``int`` for one class for all images, or a
@@ -469,7 +469,9 @@ def _fired_once(seen: list[Tensor], layer: nn.Module, method: str) -> Tensor:
             f"(its hook never fired), so {method} has nothing to read: pick a layer on the forward path"
         )
     if len(seen) > 1:
-        raise ValueError(f"{type(layer).__name__} ran {len(seen)} times in one forward pass; {method} needs a layer that runs once")
+        raise ValueError(
+            f"{type(layer).__name__} ran {len(seen)} times in one forward pass; {method} needs a layer that runs once"
+        )
     return seen[0]
 
 

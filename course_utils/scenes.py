@@ -44,6 +44,7 @@ HEAD_COLOURS = torch.tensor([[0.9, 0.15, 0.1], [0.15, 0.8, 0.2], [0.15, 0.3, 0.9
 # Body stripe direction, relative to the body's long axis, for each class (radians).
 STRIPE_ANGLES = torch.tensor([0.0, math.pi / 2, math.pi / 4, -math.pi / 4])
 STRIPE_PERIOD = 5.0  # pixels
+_CHUNK = 1024  # scenes drawn at a time: bounds memory and keeps the arrays cache-sized
 CUE_CORNERS = ((2, 2), (2, 58), (58, 2), (58, 58))  # (y, x) of each class's marker, 4x4 pixels
 
 
@@ -219,8 +220,8 @@ def _check_count(n: int) -> None:
 # ----------------------------------------------------------------------------- public API
 
 
-def make_scenes(n: int, seed: int = 0, *, cue: bool = False, cue_rate: float = 1.0, chunk: int = 1024) -> Scenes:
-    """Draw ``n`` one-creature scenes; the same ``seed`` always gives the same scenes.
+def make_scenes(n: int, seed: int = 0, *, cue: bool = False, cue_rate: float = 1.0) -> Scenes:
+    """Draw ``n`` one-creature scenes; the same ``n`` and ``seed`` always give the same scenes.
 
     Classes are balanced (``labels = arange(n) % 4``, then shuffled). With
     ``cue=True``, a white 4x4 marker is stamped in the corner that belongs to
@@ -236,8 +237,8 @@ def make_scenes(n: int, seed: int = 0, *, cue: bool = False, cue_rate: float = 1
     images = torch.empty(n, 3, IMAGE_SIZE, IMAGE_SIZE)
     masks = torch.empty(n, IMAGE_SIZE, IMAGE_SIZE, dtype=torch.bool)
     heads = torch.empty_like(masks)
-    for start in range(0, n, chunk):  # chunks bound memory; the stream of random numbers stays one
-        lab = labels[start : start + chunk]
+    for start in range(0, n, _CHUNK):
+        lab = labels[start : start + _CHUNK]
         canvas = _background(gen, len(lab), IMAGE_SIZE, grid)
         mask, head = _draw_creatures(gen, canvas, lab, grid, centre_x=(0, IMAGE_SIZE), length=(10, 15))
         if cue:
@@ -249,8 +250,8 @@ def make_scenes(n: int, seed: int = 0, *, cue: bool = False, cue_rate: float = 1
                 & (xx >= corners[:, 1].view(-1, 1, 1)) & (xx < corners[:, 1].view(-1, 1, 1) + 4)
             ) & stamp.view(-1, 1, 1)
             canvas.paint(marker & ~mask, torch.ones(len(lab), 3))
-        images[start : start + chunk] = _finish(gen, canvas, grid)
-        masks[start : start + chunk], heads[start : start + chunk] = mask, head
+        images[start : start + _CHUNK] = _finish(gen, canvas, grid)
+        masks[start : start + _CHUNK], heads[start : start + _CHUNK] = mask, head
     return Scenes(images, labels, masks, _boxes_of(masks), heads)
 
 
