@@ -31,21 +31,23 @@ NUM_CLASSES = 4
 """The scenes have four classes (see :mod:`course_utils.scenes`)."""
 
 
-def conv_block(in_channels: int, out_channels: int) -> nn.Sequential:
-    """3x3 convolution (same padding), batch norm, ReLU."""
+def conv_block(in_channels: int, out_channels: int, kernel_size: int = 3) -> nn.Sequential:
+    """Convolution (same padding), batch norm, ReLU."""
     return nn.Sequential(
-        nn.Conv2d(in_channels, out_channels, kernel_size=3, padding=1, bias=False),
+        nn.Conv2d(in_channels, out_channels, kernel_size, padding=kernel_size // 2, bias=False),
         nn.BatchNorm2d(out_channels),
         nn.ReLU(inplace=True),
     )
 
 
 class Backbone(nn.Sequential):
-    """Four 3x3 conv blocks and two 2x2 max-pools: ``[N, 3, 64, 64] -> [N, C, 16, 16]``.
+    """Three 3x3 conv blocks, two 2x2 max-pools, one 1x1 conv block: ``[N, 3, 64, 64] -> [N, C, 16, 16]``.
 
-    Each position of the 16x16 output sees a 4x4-pixel cell of the image (with
-    a receptive field of 18x18 pixels), fine enough to outline an object that
-    spans 20 to 40 pixels.
+    Each position of the 16x16 output stands for a 4x4-pixel cell of the
+    image and sees an 18x18-pixel window around it (its receptive field).
+    The window is kept smaller than a creature (20 to 30 pixels long), so a
+    feature on the far end of the body cannot see the head; the last block is
+    1x1 for that reason (it mixes channels without widening the window).
     """
 
     def __init__(self, widths: tuple[int, int, int] = (16, 32, 64)) -> None:
@@ -56,7 +58,7 @@ class Backbone(nn.Sequential):
             conv_block(c1, c2),
             nn.MaxPool2d(2),
             conv_block(c2, c3),
-            conv_block(c3, c3),
+            conv_block(c3, c3, kernel_size=1),
         )
         self.out_channels = c3
 

@@ -3,9 +3,9 @@
 Each scene is a 64x64 RGB image of one *creature* on a textured, cluttered
 background. A creature has
 
-- a **body**: a large ellipse of random colour and orientation, patterned
-  with faint stripes whose direction relative to the body says the class
-  (weak evidence: the background is striped too, and the pattern is faint);
+- a **body**: a large ellipse of random orientation with faint stripes,
+  tinted with a pale colour around a hue that belongs to the class (weak
+  evidence: the tints of neighbouring classes overlap);
 - a **head**: a small disk at one end of the body whose colour says the
   class almost for sure (strong, *discriminative* evidence).
 
@@ -17,8 +17,11 @@ show it.
 
 Variants: :func:`make_pair_scenes` puts two creatures of different classes
 in one image (the "cat and dog" picture of the Grad-CAM paper), and
-``make_scenes(..., cue=True)`` adds a spurious cue: a small marker whose
-corner depends on the class, for the motivating failure of notebook 01.
+``make_scenes(..., cue=True)`` adds a spurious cue: a small white
+watermark whose shape depends on the class, for the motivating failure of notebook
+01. With ``grey_heads=True`` the heads lose their colour, so that the only
+honest evidence left is the faint body tint, and the marker is by far the
+easiest way to tell the classes apart.
 
 Everything is drawn with tensor operations over the whole batch from one
 seeded :class:`torch.Generator`, so a seed always gives the same scenes.
@@ -41,11 +44,27 @@ NUM_CLASSES = len(CLASS_NAMES)
 
 # Head colours (RGB): saturated, far from the greyish background and clutter.
 HEAD_COLOURS = torch.tensor([[0.9, 0.15, 0.1], [0.15, 0.8, 0.2], [0.15, 0.3, 0.95], [0.95, 0.85, 0.1]])
-# Body stripe direction, relative to the body's long axis, for each class (radians).
-STRIPE_ANGLES = torch.tensor([0.0, math.pi / 2, math.pi / 4, -math.pi / 4])
+# Body tint: the hue at the centre of each class's range (the ranges overlap).
+BODY_HUES = torch.tensor([0.55, 0.85, 0.1, 0.35])
+BODY_HUE_SPREAD = 0.18  # +- around the class's hue: neighbouring classes overlap, so a tint is weak evidence
 STRIPE_PERIOD = 5.0  # pixels
 _CHUNK = 1024  # scenes drawn at a time: bounds memory and keeps the arrays cache-sized
-CUE_CORNERS = ((2, 2), (2, 58), (58, 2), (58, 58))  # (y, x) of each class's marker, 4x4 pixels
+CUE_SIZE = 7  # pixels: the marker is a small white glyph in a 7x7 cell ...
+CUE_CORNER = (55, 55)  # ... whose top-left pixel is here (y, x), near the bottom-right corner, like a watermark
+
+
+def _cue_glyphs() -> Tensor:
+    """One white glyph per class: a filled square, a horizontal bar, a vertical bar, a hollow square."""
+    glyphs = torch.zeros(NUM_CLASSES, CUE_SIZE, CUE_SIZE, dtype=torch.bool)
+    glyphs[0, 1:6, 1:6] = True
+    glyphs[1, 2:5, :] = True
+    glyphs[2, :, 2:5] = True
+    glyphs[3] = True
+    glyphs[3, 2:5, 2:5] = False
+    return glyphs
+
+
+CUE_GLYPHS = _cue_glyphs()
 
 
 @dataclass
@@ -161,6 +180,7 @@ def _draw_creatures(
     grid: tuple[Tensor, Tensor],
     centre_x: tuple[float, float],
     length: tuple[float, float],
+    grey_heads: bool = False,
 ) -> tuple[Tensor, Tensor]:
     """Paint one creature per scene. Returns (creature masks, head masks), both ``[N, H, W]`` bool."""
     yy, xx = grid
@@ -177,9 +197,10 @@ def _draw_creatures(
     u = dx * torch.cos(theta) + dy * torch.sin(theta)
     v = -dx * torch.sin(theta) + dy * torch.cos(theta)
     body = (u / a) ** 2 + (v / b) ** 2 <= 1
-    # Body colour: any hue, moderate saturation; faint class stripes on top.
-    colour = _hsv_to_rgb(torch.rand(n, generator=gen), 0.2 + 0.3 * torch.rand(n, generator=gen), 0.45 + 0.3 * torch.rand(n, generator=gen))
-    stripe_angle = STRIPE_ANGLES[labels].view(n, 1, 1)
+    # Body colour: a pale tint around the class's hue (weak evidence), faint stripes in any direction.
+    hue = (BODY_HUES[labels] + BODY_HUE_SPREAD * (2 * torch.rand(n, generator=gen) - 1)) % 1
+    colour = _hsv_to_rgb(hue, 0.25 + 0.2 * torch.rand(n, generator=gen), 0.45 + 0.3 * torch.rand(n, generator=gen))
+    stripe_angle = _uniform(gen, n, 0, math.pi)
     phase = _uniform(gen, n, 0, 2 * math.pi)
     stripes = torch.sin(2 * math.pi * (u * torch.cos(stripe_angle) + v * torch.sin(stripe_angle)) / STRIPE_PERIOD + phase)
     canvas.paint(body, colour, _uniform(gen, n, 0.06, 0.16) * stripes)
@@ -187,7 +208,8 @@ def _draw_creatures(
     r = _uniform(gen, n, 2.6, 3.6)
     hx, hy = cx + a * torch.cos(theta), cy + a * torch.sin(theta)
     head = (xx - hx) ** 2 + (yy - hy) ** 2 <= r**2
-    canvas.paint(head, HEAD_COLOURS[labels] + 0.05 * torch.randn(n, 3, generator=gen))
+    head_colours = GREY_HEAD.expand(n, 3) if grey_heads else HEAD_COLOURS[labels]
+    canvas.paint(head, head_colours + 0.05 * torch.randn(n, 3, generator=gen))
     return body | head, head
 
 
@@ -220,13 +242,21 @@ def _check_count(n: int) -> None:
 # ----------------------------------------------------------------------------- public API
 
 
-def make_scenes(n: int, seed: int = 0, *, cue: bool = False, cue_rate: float = 1.0) -> Scenes:
+GREY_HEAD = torch.tensor([0.5, 0.5, 0.5])
+
+
+def make_scenes(
+    n: int, seed: int = 0, *, cue: bool = False, cue_rate: float = 1.0, grey_heads: bool = False
+) -> Scenes:
     """Draw ``n`` one-creature scenes; the same ``n`` and ``seed`` always give the same scenes.
 
     Classes are balanced (``labels = arange(n) % 4``, then shuffled). With
-    ``cue=True``, a white 4x4 marker is stamped in the corner that belongs to
-    the scene's class (``CUE_CORNERS``) in a fraction ``cue_rate`` of the
-    scenes: a spurious cue, not part of the object.
+    ``cue=True``, a small white glyph that belongs to the scene's class
+    (``CUE_GLYPHS``) is stamped near the bottom-right corner, like a
+    watermark, in a fraction ``cue_rate`` of the scenes: a spurious cue, not
+    part of the object. ``cue_rate=0`` gives the
+    very same scenes without any marker. ``grey_heads=True`` paints every head
+    grey, so the head no longer tells the class.
     """
     _check_count(n)
     if not 0.0 <= cue_rate <= 1.0:
@@ -240,16 +270,13 @@ def make_scenes(n: int, seed: int = 0, *, cue: bool = False, cue_rate: float = 1
     for start in range(0, n, _CHUNK):
         lab = labels[start : start + _CHUNK]
         canvas = _background(gen, len(lab), IMAGE_SIZE, grid)
-        mask, head = _draw_creatures(gen, canvas, lab, grid, centre_x=(0, IMAGE_SIZE), length=(10, 15))
+        mask, head = _draw_creatures(gen, canvas, lab, grid, centre_x=(0, IMAGE_SIZE), length=(10, 15), grey_heads=grey_heads)
         if cue:
             stamp = torch.rand(len(lab), generator=gen) < cue_rate
-            corners = torch.tensor(CUE_CORNERS)[lab]
-            yy, xx = grid
-            marker = (
-                (yy >= corners[:, 0].view(-1, 1, 1)) & (yy < corners[:, 0].view(-1, 1, 1) + 4)
-                & (xx >= corners[:, 1].view(-1, 1, 1)) & (xx < corners[:, 1].view(-1, 1, 1) + 4)
-            ) & stamp.view(-1, 1, 1)
-            canvas.paint(marker & ~mask, torch.ones(len(lab), 3))
+            marker = torch.zeros_like(mask)
+            y, x = CUE_CORNER
+            marker[:, y : y + CUE_SIZE, x : x + CUE_SIZE] = CUE_GLYPHS[lab] & stamp.view(-1, 1, 1)
+            canvas.paint(marker & ~mask, torch.ones(len(lab), 3))  # behind the creature: it never hides the object
         images[start : start + _CHUNK] = _finish(gen, canvas, grid)
         masks[start : start + _CHUNK], heads[start : start + _CHUNK] = mask, head
     return Scenes(images, labels, masks, _boxes_of(masks), heads)

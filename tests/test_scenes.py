@@ -5,7 +5,9 @@ import torch
 
 from course_utils.localization import box_of_mask
 from course_utils.scenes import (
-    CUE_CORNERS,
+    CUE_CORNER,
+    CUE_GLYPHS,
+    CUE_SIZE,
     HEAD_COLOURS,
     NUM_CLASSES,
     PairScenes,
@@ -58,28 +60,50 @@ def test_head_colour_says_the_class(scenes):
     assert (nearest == scenes.labels).float().mean() > 0.97
 
 
-def test_cue_marks_the_class_corner():
+def _glyph_visible(scenes):
+    """For each scene: is its class's white glyph there, where the creature does not hide it?"""
+    y, x = CUE_CORNER
+    seen = []
+    for image, label, mask in zip(scenes.images, scenes.labels, scenes.masks):
+        cell = image[:, y : y + CUE_SIZE, x : x + CUE_SIZE]
+        glyph = CUE_GLYPHS[label] & ~mask[y : y + CUE_SIZE, x : x + CUE_SIZE]
+        seen.append(bool(glyph.any() and (cell[:, glyph] > 0.85).all()))
+    return torch.tensor(seen)
+
+
+def test_cue_stamps_the_class_glyph():
     cued = make_scenes(40, seed=3, cue=True)
-    for image, label, mask in zip(cued.images, cued.labels, cued.masks):
-        y, x = CUE_CORNERS[label]
-        patch = image[:, y : y + 4, x : x + 4]
-        visible = ~mask[y : y + 4, x : x + 4]
-        assert visible.any()
-        assert (patch[:, visible] > 0.85).all(), "the marker is white where the creature does not cover it"
-    plain = make_scenes(40, seed=3)
-    corners_white = [(plain.images[i, :, y : y + 4, x : x + 4] > 0.95).all() for i in range(40) for y, x in CUE_CORNERS]
-    assert not any(corners_white)
+    assert _glyph_visible(cued).float().mean() > 0.9
+    assert not _glyph_visible(make_scenes(40, seed=3)).any()
+
+
+def test_glyphs_differ_between_classes():
+    flat = CUE_GLYPHS.flatten(1)
+    assert len({tuple(g.tolist()) for g in flat}) == NUM_CLASSES
 
 
 def test_cue_rate_sets_the_fraction_of_marked_scenes():
-    def marked(scenes):
-        return torch.tensor([
-            bool((img[:, y : y + 4, x : x + 4][:, ~m[y : y + 4, x : x + 4]] > 0.85).all())
-            for img, lab, m in zip(scenes.images, scenes.labels, scenes.masks)
-            for y, x in [CUE_CORNERS[lab]]
-        ])
-    assert not marked(make_scenes(100, seed=3, cue=True, cue_rate=0.0)).any()
-    assert 0.3 < marked(make_scenes(400, seed=3, cue=True, cue_rate=0.5)).float().mean() < 0.7
+    assert not _glyph_visible(make_scenes(100, seed=3, cue=True, cue_rate=0.0)).any()
+    assert 0.3 < _glyph_visible(make_scenes(400, seed=3, cue=True, cue_rate=0.5)).float().mean() < 0.7
+
+
+def test_cue_rate_zero_gives_the_same_scenes_without_the_glyph():
+    cued = make_scenes(50, seed=4, cue=True, grey_heads=True)
+    clean = make_scenes(50, seed=4, cue=True, cue_rate=0.0, grey_heads=True)
+    assert torch.equal(cued.masks, clean.masks) and torch.equal(cued.labels, clean.labels)
+    y, x = CUE_CORNER
+    outside = torch.ones(64, 64, dtype=torch.bool)
+    outside[y : y + CUE_SIZE, x : x + CUE_SIZE] = False
+    assert torch.equal(cued.images[:, :, outside], clean.images[:, :, outside])
+
+
+def test_grey_heads_carry_no_class_colour():
+    def channel_spread(scenes):
+        colours = torch.stack([scenes.images[i][:, scenes.part_masks[i]].mean(1) for i in range(len(scenes))])
+        return colours.max(1).values - colours.min(1).values
+
+    assert channel_spread(make_scenes(100, seed=5, grey_heads=True)).max() < 0.3  # a little jitter, no hue
+    assert channel_spread(make_scenes(100, seed=5)).min() > 0.5  # saturated class colours
 
 
 def test_pair_scenes_hold_two_different_classes_side_by_side():

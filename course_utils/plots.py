@@ -1,0 +1,311 @@
+"""Figures for the course: images, class maps laid over them, boxes, and box-accuracy curves.
+
+Every function returns what it drew (a ``Figure``, an ``Axes`` or an artist),
+so a notebook can adjust it and a test can inspect it.
+
+Conventions, shared with :mod:`course_utils.widgets`:
+
+- **Images** are tensors ``[3, H, W]`` in [0, 1], as in :mod:`course_utils.scenes`.
+- **Maps** of any resolution are min-max normalised, *then* upsampled
+  bilinearly to the image (:func:`course_utils.maps.to_image`), so a colour
+  always means "this fraction of the map's own range". The colour bar says so.
+- **Colour map**: viridis. It is perceptually uniform (equal steps in value
+  look like equal steps in colour, so it draws no false edges, unlike
+  ``jet``), it reads the same for colour-blind viewers and in greyscale, and
+  its low end is dark blue rather than black, so laid over an image at
+  ``alpha=0.5`` the cold regions tint the image instead of blacking it out
+  (as magma or inferno would).
+- **Boxes** ``(x0, y0, x1, y1)`` have exclusive ``x1, y1`` (see
+  :mod:`course_utils.localization`). ``imshow`` puts the centre of pixel
+  column ``x`` at ``x``, so the column spans ``x - 0.5 .. x + 0.5``. A box
+  covering columns ``x0 .. x1 - 1`` therefore runs from ``x0 - 0.5`` to
+  ``x1 - 0.5``: width ``x1 - x0``, shifted half a pixel up and left.
+- **Ground truth** is drawn solid, **predictions** dashed, in two colours
+  that differ for colour-blind viewers too (the line style tells them apart
+  even in greyscale).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from matplotlib.axes import Axes
+from matplotlib.cm import ScalarMappable
+from matplotlib.colorbar import Colorbar
+from matplotlib.colors import Normalize
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Rectangle
+from torch import Tensor
+
+from course_utils.maps import INTERPOLATIONS, to_image
+from course_utils.scenes import CLASS_NAMES, Scenes
+
+CMAP = "viridis"
+MAP_LABEL = "normalised map"
+GT_COLOUR = "lime"
+PRED_COLOUR = "magenta"
+FIG_WIDTH = 9.0  # inches: fills a notebook cell without scaling the fonts down
+TITLE_SIZE = 10
+LABEL_SIZE = 9
+
+
+# --- checks and conversions ------------------------------------------------------
+
+
+def _describe(x: object) -> str:
+    return f"shape {tuple(x.shape)}" if isinstance(x, Tensor) else f"a {type(x).__name__}"
+
+
+def image_array(image: Tensor) -> np.ndarray:
+    """An image ``[3, H, W]`` as the ``[H, W, 3]`` numpy array that ``imshow`` wants, clipped to [0, 1]."""
+    if not isinstance(image, Tensor) or image.dim() != 3 or image.shape[0] != 3 or not image.is_floating_point():
+        raise ValueError(f"image must be a float tensor of shape [3, H, W] (one RGB image), got {_describe(image)}")
+    return image.detach().cpu().float().clamp(0, 1).permute(1, 2, 0).numpy()
+
+
+def map_array(cam_map: Tensor, size: tuple[int, int], mode: str = "bilinear") -> np.ndarray:
+    """One map ``[h, w]``, normalised to [0, 1] then upsampled to ``size``, as a numpy array."""
+    if not isinstance(cam_map, Tensor) or cam_map.dim() != 2 or not cam_map.is_floating_point():
+        raise ValueError(f"cam_map must be a float tensor of shape [h, w] (one map), got {_describe(cam_map)}")
+    if mode not in INTERPOLATIONS:
+        raise ValueError(f"upsample_mode must be one of {INTERPOLATIONS}, got {mode!r}")
+    return to_image(cam_map.detach().cpu().float(), size, mode).numpy()
+
+
+def _box_list(box: Tensor | Sequence[float]) -> list[float]:
+    values = torch.as_tensor(box).detach().cpu().flatten().tolist()
+    if len(values) != 4 or values[2] < values[0] or values[3] < values[1]:
+        raise ValueError(f"a box must be 4 numbers (x0, y0, x1, y1) with x0 <= x1 and y0 <= y1, got {box}")
+    return values
+
+
+def _new_axes(size: tuple[float, float] = (4.5, 4.0)) -> Axes:
+    _, ax = plt.subplots(figsize=size, layout="constrained")
+    return ax
+
+
+def _grid(count: int, ncols: int, row_height: float) -> tuple[Figure, np.ndarray]:
+    if ncols < 1:
+        raise ValueError(f"ncols must be at least 1, got {ncols}")
+    ncols = min(ncols, count)
+    nrows = math.ceil(count / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(FIG_WIDTH, row_height * nrows), squeeze=False, layout="constrained")
+    for ax in axes.flat[count:]:
+        ax.set_axis_off()
+    return fig, axes.flat[:count]
+
+
+# --- images, maps and boxes ----------------------------------------------------------
+
+
+def show_image(image: Tensor, ax: Axes | None = None, title: str | None = None) -> Axes:
+    """Draw an image ``[3, H, W]`` pixel for pixel (no smoothing), without axis ticks."""
+    array = image_array(image)
+    ax = ax if ax is not None else _new_axes()
+    ax.imshow(array, interpolation="nearest")
+    ax.set_axis_off()
+    if title is not None:
+        ax.set_title(title, fontsize=TITLE_SIZE)
+    return ax
+
+
+def add_colorbar(ax: Axes | Sequence[Axes], cmap: str = CMAP, label: str = MAP_LABEL) -> Colorbar:
+    """A labelled colour bar for [0, 1] maps beside ``ax`` (or shared by a list of axes).
+
+    It is drawn from the colour map itself, not from an overlay: an overlay's
+    transparency would wash out the bar.
+    """
+    axes = [ax] if isinstance(ax, Axes) else list(ax)
+    bar = axes[0].figure.colorbar(ScalarMappable(Normalize(0, 1), cmap), ax=axes, shrink=0.9)
+    bar.set_label(label, fontsize=LABEL_SIZE)
+    bar.ax.tick_params(labelsize=LABEL_SIZE)
+    return bar
+
+
+def overlay_map(
+    image: Tensor,
+    cam_map: Tensor,
+    ax: Axes | None = None,
+    *,
+    alpha: float = 0.5,
+    cmap: str = CMAP,
+    title: str | None = None,
+    colorbar: bool = True,
+    upsample_mode: str = "bilinear",
+) -> Axes:
+    """Lay a class map ``[h, w]`` of any resolution over an image ``[3, H, W]``.
+
+    The map is normalised to [0, 1], then upsampled to the image with
+    ``upsample_mode`` (:func:`course_utils.maps.to_image`), and drawn with a
+    fixed colour scale 0..1, so colours compare across panels. The overlay is
+    ``ax.images[-1]``.
+    """
+    height, width = image_array(image).shape[:2]
+    array = map_array(cam_map, (height, width), upsample_mode)
+    if not 0.0 <= alpha <= 1.0:
+        raise ValueError(f"alpha must be in [0, 1], got {alpha}")
+    ax = show_image(image, ax, title)
+    ax.imshow(array, cmap=cmap, vmin=0.0, vmax=1.0, alpha=alpha, interpolation="nearest")
+    if colorbar:
+        add_colorbar(ax, cmap)
+    return ax
+
+
+def set_box(rect: Rectangle, box: Tensor | Sequence[float]) -> Rectangle:
+    """Move ``rect`` onto the box ``(x0, y0, x1, y1)`` (exclusive corner) in ``imshow`` coordinates.
+
+    The no-box ``(0, 0, 0, 0)`` (an empty mask) hides the rectangle. Used by
+    the widgets to move boxes in place instead of drawing new ones.
+    """
+    x0, y0, x1, y1 = _box_list(box)
+    rect.set_bounds(x0 - 0.5, y0 - 0.5, x1 - x0, y1 - y0)
+    rect.set_visible(x1 > x0 and y1 > y0)
+    return rect
+
+
+def draw_box(
+    ax: Axes,
+    box: Tensor | Sequence[float],
+    colour: str,
+    label: str | None = None,
+    linestyle: str = "-",
+    linewidth: float = 2.0,
+) -> Rectangle:
+    """Draw the outline of a box ``(x0, y0, x1, y1)``, ``x1, y1`` exclusive, over an ``imshow`` image.
+
+    The box covers pixel columns ``x0 .. x1 - 1``, whose outer edges are at
+    ``x0 - 0.5`` and ``x1 - 0.5`` (pixel centres sit at whole numbers), and
+    the same for rows.
+    """
+    rect = Rectangle((0, 0), 0, 0, fill=False, edgecolor=colour, linestyle=linestyle, linewidth=linewidth, label=label)
+    ax.add_patch(set_box(rect, box))
+    return rect
+
+
+# --- grids of scenes and of maps -------------------------------------------------------
+
+
+def _pred_boxes_per_scene(pred_boxes: Tensor | Sequence[Tensor], n: int) -> list[Tensor]:
+    """``[N, 4]``, ``[N, K, 4]`` or a list of ``[K, 4]``: one ``[K, 4]`` tensor per scene."""
+    per_scene = [torch.as_tensor(b).reshape(-1, 4) for b in pred_boxes]
+    if len(per_scene) != n:
+        raise ValueError(f"pred_boxes must give boxes for each of the {n} scenes, got {len(per_scene)}")
+    return per_scene
+
+
+def scene_grid(
+    scenes: Scenes,
+    indices: Sequence[int] | Tensor | None = None,
+    *,
+    maps: Tensor | None = None,
+    pred_boxes: Tensor | Sequence[Tensor] | None = None,
+    ncols: int = 4,
+    class_names: Sequence[str] = CLASS_NAMES,
+    titles: Sequence[str] | None = None,
+) -> Figure:
+    """A grid of scenes with their ground-truth boxes (solid) and, optionally, maps and predicted boxes (dashed).
+
+    ``maps`` (``[N, h, w]``) and ``pred_boxes`` (``[N, 4]``, ``[N, K, 4]`` or
+    a list of ``[K, 4]``) have one entry per scene of ``scenes``; ``indices``
+    picks the scenes to show from all three. Works for :class:`PairScenes`
+    too (two ground-truth boxes per scene). Titles default to the class
+    names; a legend says which box is which.
+    """
+    n = len(scenes)
+    indices = list(range(n)) if indices is None else [int(i) for i in torch.as_tensor(indices).flatten()]
+    if not indices or not all(0 <= i < n for i in indices):
+        raise ValueError(f"indices must be a non-empty list of scene indices in [0, {n}), got {indices}")
+    if maps is not None and (not isinstance(maps, Tensor) or maps.dim() != 3 or len(maps) != n):
+        raise ValueError(f"maps must be a tensor [N, h, w] with one map per scene (N = {n}), got {_describe(maps)}")
+    preds = _pred_boxes_per_scene(pred_boxes, n) if pred_boxes is not None else None
+    if titles is not None and len(titles) != len(indices):
+        raise ValueError(f"titles must have one entry per scene shown ({len(indices)}), got {len(titles)}")
+
+    fig, axes = _grid(len(indices), ncols, row_height=FIG_WIDTH / min(ncols, len(indices)) + 0.3)
+    for k, (ax, i) in enumerate(zip(axes, indices)):
+        title = titles[k] if titles is not None else " + ".join(class_names[c] for c in scenes.labels[i].reshape(-1))
+        if maps is None:
+            show_image(scenes.images[i], ax, title)
+        else:
+            overlay_map(scenes.images[i], maps[i], ax, title=title, colorbar=False)
+        for box in scenes.boxes[i].reshape(-1, 4):
+            draw_box(ax, box, GT_COLOUR)
+        for box in preds[i] if preds is not None else []:
+            draw_box(ax, box, PRED_COLOUR, linestyle="--")
+    if maps is not None:
+        add_colorbar(list(axes))
+    handles = [Line2D([], [], color=GT_COLOUR, linewidth=2, label="ground truth")]
+    if preds is not None:
+        handles.append(Line2D([], [], color=PRED_COLOUR, linewidth=2, linestyle="--", label="predicted"))
+    fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), fontsize=LABEL_SIZE)
+    return fig
+
+
+def compare_maps(
+    image: Tensor, maps: Mapping[str, Tensor], *, alpha: float = 0.5, upsample_mode: str = "bilinear"
+) -> Figure:
+    """One image, then one labelled overlay per map (``{"CAM": map, "Grad-CAM": map}``), one shared colour bar."""
+    if not maps:
+        raise ValueError("maps must name at least one map, e.g. {'CAM': cam_map}")
+    count = len(maps) + 1
+    fig, axes = _grid(count, count, row_height=FIG_WIDTH / count + 0.4)
+    show_image(image, axes[0], "image")
+    for ax, (name, cam_map) in zip(axes[1:], maps.items()):
+        overlay_map(image, cam_map, ax, alpha=alpha, title=name, colorbar=False, upsample_mode=upsample_mode)
+    add_colorbar(list(axes[1:]))
+    return fig
+
+
+# --- box accuracy against the CAM threshold ------------------------------------------
+
+
+def plot_box_accuracy_curve(
+    thresholds: Tensor | Sequence[float],
+    accuracies: Tensor | Sequence[float],
+    ax: Axes | None = None,
+    *,
+    labels: Sequence[str] | None = None,
+    mark_best: bool = True,
+) -> Axes:
+    """Box accuracy against CAM threshold: one line per row of ``accuracies`` (``[T]`` or ``[L, T]``).
+
+    Rows are IoU levels (a row of :func:`course_utils.localization.box_accuracy_table`)
+    or methods. With ``mark_best``, a dot marks each line's best threshold
+    (the first maximum, as ``argmax`` picks it) and the legend gives it: the
+    threshold that MaxBoxAcc would choose.
+    """
+    t = torch.as_tensor(thresholds, dtype=torch.float64).detach().cpu()
+    acc = torch.as_tensor(accuracies, dtype=torch.float64).detach().cpu()
+    acc = acc[None] if acc.dim() == 1 else acc
+    if t.dim() != 1 or acc.dim() != 2 or acc.shape[1] != len(t) or len(t) == 0:
+        raise ValueError(
+            f"thresholds must be [T] and accuracies [T] or [L, T] with the same T, "
+            f"got shapes {tuple(t.shape)} and {tuple(acc.shape)}"
+        )
+    if labels is not None and len(labels) != len(acc):
+        raise ValueError(f"labels must name each of the {len(acc)} lines, got {len(labels)}")
+    names = list(labels) if labels is not None else [f"line {k}" for k in range(len(acc))]
+
+    ax = ax if ax is not None else _new_axes((6.0, 4.0))
+    for row, name in zip(acc, names):
+        best = int(row.argmax())
+        legend = f"{name} (best t = {t[best]:.2f}: {row[best]:.2f})" if mark_best else name
+        (line,) = ax.plot(t.numpy(), row.numpy(), linewidth=2, label=legend)
+        if mark_best:
+            # The label starts with "_": matplotlib leaves it out of the legend.
+            ax.plot([t[best].item()], [row[best].item()], marker="o", markersize=8, linestyle="none",
+                    color=line.get_color(), clip_on=False, label=f"_best {name}")
+    ax.set_xlabel("CAM threshold t", fontsize=LABEL_SIZE)
+    ax.set_ylabel("box accuracy", fontsize=LABEL_SIZE)
+    ax.set_xlim(min(0.0, t.min().item()), max(1.0, t.max().item()))
+    ax.set_ylim(0.0, 1.0)
+    ax.tick_params(labelsize=LABEL_SIZE)
+    ax.grid(alpha=0.3)
+    if labels is not None or len(acc) > 1 or mark_best:
+        ax.legend(fontsize=LABEL_SIZE)
+    return ax
