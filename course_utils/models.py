@@ -190,15 +190,24 @@ class ACoL(nn.Module):
 
     def run(self, images: Tensor, labels: Tensor | None = None, delta: float | None = None) -> ACoLOutput:
         """One full ACoL pass. ``labels`` picks the erased class (else A's prediction); ``delta`` overrides ``self.delta``."""
+        return self.from_features(self.features(images), labels, delta)
+
+    def from_features(
+        self, features: Tensor, labels: Tensor | None = None, delta: float | None = None, maps_a: Tensor | None = None
+    ) -> ACoLOutput:
+        """ACoL from the backbone's output on: classifier A, the erasing, classifier B, the fused map.
+
+        An explorer that caches ``features`` (and A's maps, ``maps_a``) can
+        move delta at the cost of one 1x1 convolution, with the same code.
+        """
         delta = self.delta if delta is None else delta
-        feats = self.features(images)
-        maps_a = self.branch_a(feats)
+        maps_a = self.branch_a(features) if maps_a is None else maps_a
         logits_a = maps_a.mean((-2, -1))
         target = logits_a.argmax(1) if labels is None else labels
-        rows = torch.arange(len(images), device=images.device)
+        rows = torch.arange(len(features), device=features.device)
         norm_a = min_max_normalise(maps_a[rows, target].detach())
         erased = norm_a >= delta
-        maps_b = self.branch_b(feats * (~erased).unsqueeze(1).to(feats.dtype))
+        maps_b = self.branch_b(features * (~erased).unsqueeze(1).to(features.dtype))
         logits_b = maps_b.mean((-2, -1))
         fused = torch.maximum(norm_a, min_max_normalise(maps_b[rows, target].detach()))
         return ACoLOutput(logits_a, logits_b, maps_a, maps_b, target, erased, fused)

@@ -12,7 +12,7 @@ Each explorer has three layers, so that each can be tested on its own:
    model runs);
 2. **update(...)**, a plain method: it computes the result for new control
    values from the cache (with a pure function such as
-   :func:`localize_at_threshold` or :func:`acol_erase`), moves the artists of
+   :func:`localize_at_threshold` or :meth:`ACoL.from_features <course_utils.models.ACoL.from_features>`), moves the artists of
    its one persistent figure in place (``set_data``, ``set_bounds``,
    ``set_text``: nothing is drawn anew), and returns what it computed;
 3. **widget()**, the thin ipywidgets part: controls wired to ``update`` with
@@ -524,33 +524,6 @@ def layer_chooser(model: nn.Module, layers: Mapping[str, nn.Module], scenes: Sce
 # --- 4. ACoL erase explorer (notebook 05) -------------------------------------------------
 
 
-def acol_erase(
-    model: ACoL, features: Tensor, target: Tensor, delta: float, maps_a: Tensor | None = None
-) -> ACoLOutput:
-    """:meth:`ACoL.run <course_utils.models.ACoL.run>` from the backbone's output on.
-
-    The same steps in the same order (tests check that the results are
-    identical), so moving delta costs two 1x1 convolutions on the cached
-    features instead of a backbone pass:
-
-    .. math::
-        \\tilde f_k(x, y) = f_k(x, y) \\cdot [\\tilde M^A_c(x, y) < \\delta],
-        \\qquad M^B = \\text{branch}_B(\\tilde f)
-
-    ``features`` is ``model.features(images)``; ``maps_a`` (``model.branch_a(features)``)
-    may be passed to save that convolution too.
-    """
-    maps_a = model.branch_a(features) if maps_a is None else maps_a
-    logits_a = maps_a.mean((-2, -1))
-    rows = torch.arange(len(features), device=features.device)
-    norm_a = min_max_normalise(maps_a[rows, target].detach())
-    erased = norm_a >= delta
-    maps_b = model.branch_b(features * (~erased).unsqueeze(1).to(features.dtype))
-    logits_b = maps_b.mean((-2, -1))
-    fused = torch.maximum(norm_a, min_max_normalise(maps_b[rows, target].detach()))
-    return ACoLOutput(logits_a, logits_b, maps_a, maps_b, target, erased, fused)
-
-
 @dataclass
 class ACoLResult:
     """What ACoL's classifier B sees and says for one erase threshold delta and one class."""
@@ -565,7 +538,7 @@ class ACoLResult:
     score_b: Tensor  #: ``[N]`` B's softmax probability of the class
     score_a: Tensor  #: ``[N]`` A's softmax probability of the class (delta does not change it)
     fused: Tensor  #: ``[N, h, w]`` max of the normalised A and B maps: ACoL's localization map
-    output: ACoLOutput  #: everything :func:`acol_erase` computed
+    output: ACoLOutput  #: everything :meth:`ACoL.from_features` computed
 
 
 class ACoLExplorer(_Explorer):
@@ -619,7 +592,7 @@ class ACoLExplorer(_Explorer):
         else:
             target = torch.full_like(self.predicted, _check_class(class_index, self.num_classes))
         with torch.no_grad():
-            out = acol_erase(self.model, self.features, target, float(delta), self.maps_a)
+            out = self.model.from_features(self.features, target, float(delta), self.maps_a)
         rows = torch.arange(len(target))
         return ACoLResult(
             delta=float(delta),

@@ -103,7 +103,7 @@ def test_grey_heads_carry_no_class_colour():
         return colours.max(1).values - colours.min(1).values
 
     assert channel_spread(make_scenes(100, seed=5, grey_heads=True)).max() < 0.3  # a little jitter, no hue
-    assert channel_spread(make_scenes(100, seed=5)).min() > 0.5  # saturated class colours
+    assert channel_spread(make_scenes(100, seed=5)).min() > 0.4  # saturated class colours
 
 
 def test_pair_scenes_hold_two_different_classes_side_by_side():

@@ -229,13 +229,13 @@ def test_layer_and_class_dropdowns_call_back(gap, scenes):
 # --- 4. ACoL erase explorer -------------------------------------------------------------------------
 
 
-def test_acol_erase_on_cached_features_is_exactly_acol_run(acol, scenes):
-    """The explorer's erasing step and ACoL.run must never drift apart."""
+def test_acol_from_cached_features_is_exactly_acol_run(acol, scenes):
+    """What the explorer computes from its cache and ACoL.run must never drift apart."""
     labels = torch.tensor([0, 3, 1, 1])
     with torch.no_grad():
         features = acol.features(scenes.images)
         for delta in (0.3, 0.7, 1.0):
-            ours = W.acol_erase(acol, features, labels, delta)
+            ours = acol.from_features(features, labels, delta, maps_a=acol.branch_a(features))
             theirs = acol.run(scenes.images, labels, delta=delta)
             for field in ("logits_a", "logits_b", "maps_a", "maps_b", "target", "erased", "fused"):
                 assert torch.equal(getattr(ours, field), getattr(theirs, field)), field
