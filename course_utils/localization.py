@@ -595,3 +595,30 @@ def best_mask_iou(
     curve = mask_iou_curve(maps, masks, cam_thresholds=thresholds)
     best = int(curve.argmax())
     return curve[best].item(), thresholds[best].item()
+
+
+# --- where does the map put its weight? ------------------------------------
+
+
+def mean_map_by_region(maps: Tensor, masks: Tensor, part_masks: Tensor) -> dict[str, float]:
+    """Mean of the min-max normalised maps on the discriminative part, the rest of the object, and the background.
+
+    With :math:`\\tilde M` each map normalised to [0, 1] and the pixels of all
+    images pooled per region:
+
+    .. math::
+        \\bar M_{\\text{part}} = \\operatorname{mean}_{p \\in \\text{part}} \\tilde M(p), \\quad
+        \\bar M_{\\text{rest}} = \\operatorname{mean}_{p \\in \\text{object} \\setminus \\text{part}} \\tilde M(p), \\quad
+        \\bar M_{\\text{bg}} = \\operatorname{mean}_{p \\notin \\text{object}} \\tilde M(p)
+
+    A map that sees the whole object has ``part`` and ``rest`` both high and
+    ``background`` low; one that sees only the discriminative part has
+    ``part`` high and ``rest`` close to ``background``.
+    """
+    _check_maps_and_masks(maps, masks)
+    _check_maps_and_masks(maps, part_masks)
+    if (part_masks & ~masks).any():
+        raise ValueError("part_masks must lie inside masks (the part is a piece of the object)")
+    norm = min_max_normalise(maps)
+    regions = {"part": part_masks, "rest of object": masks & ~part_masks, "background": ~masks}
+    return {name: norm[region].double().mean().item() for name, region in regions.items()}

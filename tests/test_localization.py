@@ -410,3 +410,29 @@ BOXES = torch.tensor([[0, 0, 2, 2], [1, 1, 3, 3]])
 def test_bad_inputs_raise_a_readable_value_error(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+# --- mean_map_by_region -------------------------------------------------------------------
+
+
+def test_mean_map_by_region_on_a_hand_made_case():
+    from course_utils.localization import mean_map_by_region
+
+    masks = torch.zeros(1, 4, 4, dtype=torch.bool)
+    masks[0, :2, :2] = True  # object: the top-left 2x2
+    parts = torch.zeros_like(masks)
+    parts[0, 0, 0] = True  # its discriminative part: one pixel
+    maps = torch.zeros(1, 4, 4)
+    maps[0, 0, 0] = 10.0  # peak on the part
+    maps[0, 0, 1] = 5.0  # half on one other object pixel
+    means = mean_map_by_region(maps, masks, parts)
+    assert means == pytest.approx({"part": 1.0, "rest of object": 0.5 / 3, "background": 0.0})
+
+
+def test_mean_map_by_region_rejects_a_part_outside_the_object():
+    from course_utils.localization import mean_map_by_region
+
+    masks = torch.zeros(1, 4, 4, dtype=torch.bool)
+    parts = torch.ones_like(masks)
+    with pytest.raises(ValueError, match="part_masks must lie inside masks"):
+        mean_map_by_region(torch.rand(1, 4, 4), masks, parts)

@@ -23,13 +23,7 @@ from course_utils.models import ACoL, GapCNN  # noqa: E402
 from course_utils.scenes import CLASS_NAMES, make_pair_scenes, make_scenes  # noqa: E402
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny tensors: one thread beats a thread pool on a busy 2-core machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")
