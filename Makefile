@@ -25,8 +25,11 @@ help:
 install: $(if $(filter .tools/bin/uv,$(UV)),.tools/bin/uv)
 	$(UV) sync --locked --python $(PYTHON)
 
+# Jupyter refuses to run as root unless told; containers (and CI machines) often are root.
+LAB_FLAGS := --ServerApp.ip=127.0.0.1 $(if $(filter 0,$(shell id -u)),--allow-root)
+
 lab: install
-	$(VENV_PY) -m jupyter lab notebooks/
+	$(VENV_PY) -m jupyter lab $(LAB_FLAGS) notebooks/
 
 test: install
 	$(VENV_PY) -m pytest tests notebooks --nbval-lax
