@@ -1,0 +1,39 @@
+"""Self-checks for the notebooks' exercises: one module per notebook.
+
+A check never just says True or False: it says what is right, or what is
+wrong and what was expected, so a learner can fix the answer. Each check
+returns a :class:`Feedback`, which a notebook cell displays as its message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """The verdict of one check: ``passed`` and a message for the learner."""
+
+    passed: bool
+    message: str
+
+    def __bool__(self) -> bool:
+        return self.passed
+
+    def __str__(self) -> str:
+        return ("Correct. " if self.passed else "Not yet. ") + self.message
+
+    def _repr_markdown_(self) -> str:
+        mark = "✅" if self.passed else "❌"
+        return f"{mark} {self}"
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def right(message: str) -> Feedback:
+    return Feedback(True, message)
+
+
+def wrong(message: str) -> Feedback:
+    return Feedback(False, message)
