@@ -1,0 +1,881 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 06 · The 1×1 convolution as a class-map head
+#
+# ## Aim of this notebook
+#
+# Notebook 02 found the class activation map hidden inside a classifier: with
+# global average pooling (GAP) followed by one linear layer, the class score
+# is the average of a map $M_c(x, y)$, and we had to fish the feature maps
+# out of the network to compute it. This notebook turns the head around. Put
+# the linear layer *before* the pooling, as a 1×1 convolution with one output
+# channel per class, and the network computes the class maps itself, in its
+# forward pass; GAP then averages each map into its score. We show that the
+# two heads are the same function, first on a tiny tensor and then on the
+# course's models, compare the maps of two shipped models with the two heads,
+# find out why they are so alike, and then close the course.
+#
+# ### Learning goals
+#
+# After this notebook you can
+#
+# - explain a 1×1 convolution as one linear layer applied at every position,
+#   count its parameters, and write a linear layer's weights as a 1×1
+#   convolution's;
+# - derive why "GAP, then linear" and "1×1 convolution, then GAP" compute
+#   the same scores with the same weights, and say which changes to the head
+#   (a bias, a ReLU, max pooling) keep or break that;
+# - read the class maps straight off a network's head, without hooks, and
+#   check numerically that they are CAM;
+# - compare two models' maps with the measures of notebook 04 (MaxBoxAccV2,
+#   PxAP, mean map by region) and with a correlation, and tell a real
+#   replication from a shared random seed;
+# - say what the course taught and where to read on: Grad-CAM++, Score-CAM,
+#   LayerCAM, sanity checks for saliency maps, and fair WSOL evaluation.
+#
+# ### Contents
+#
+# **Theory**
+# 1. A 1×1 convolution is a linear layer at every position
+# 2. The Network-in-Network head: 1×1 convolution, then GAP
+# 3. The same function as GAP then linear
+# 4. What changes, and what breaks the equivalence
+#
+# **Practical**
+# 1. A 1×1 convolution by hand
+# 2. The class maps come out of the head
+# 3. One function, two heads: moving the weights across
+# 4. Two shipped models, two heads: do they look at the same place?
+# 5. How much alike, in numbers
+# 6. Why so alike? Same seed, same function, same gradients
+# 7. A classifier that slides
+#
+# **Discussion and summary**
+#
+# **The course in one page**, and **what to read next**
+#
+# **Exercises** (with self-checks), open exercises, and worked solutions at
+# the very end.
+#
+# ### References
+#
+# - Lin, Chen, Yan (2014). *Network In Network.* ICLR. arXiv:1312.4400.
+#   (1×1 convolutions as "mlpconv" layers; GAP over one map per class)
+# - Szegedy, Liu, Jia, Sermanet, Reed, Anguelov, Erhan, Vanhoucke,
+#   Rabinovich (2015). *Going Deeper with Convolutions.* CVPR. (GoogLeNet:
+#   1×1 convolutions that shrink the channels before costly 3×3 and 5×5
+#   ones; average pooling before the classifier)
+# - Iandola, Han, Moskewicz, Ashraf, Dally, Keutzer (2016). *SqueezeNet:
+#   AlexNet-level accuracy with 50x fewer parameters and <0.5MB model size.*
+#   arXiv:1602.07360. (1×1 "squeeze" layers; a 1×1 convolution to the 1,000
+#   classes, then global average pooling, as its classifier)
+# - Zhou, Khosla, Lapedriza, Oliva, Torralba (2016). *Learning Deep Features
+#   for Discriminative Localization.* CVPR. (CAM)
+# - Zhang, Wei, Feng, Yang, Huang (2018). *Adversarial Complementary
+#   Learning for Weakly Supervised Object Localization.* CVPR. (ACoL, whose
+#   classifiers are 1×1-convolution heads)
+# - Choe, Oh, Lee, Chun, Akata, Shim (2020). *Evaluating Weakly Supervised
+#   Object Localization Methods Right.* CVPR. (MaxBoxAccV2, PxAP)
+#
+# The reading list for after the course is in its own section at the end.
+
+# %% [markdown]
+# ## Theory
+#
+# ### 1. A 1×1 convolution is a linear layer at every position
+#
+# A convolution with a $1 \times 1$ kernel looks at one position at a time.
+# Its weight tensor has shape `[C, K, 1, 1]`: for each of its $C$ output
+# channels, one number per input channel. At position $(x, y)$ it computes
+#
+# $$
+# g_c(x, y) = \sum_{k=1}^{K} w_k^c \, f_k(x, y) \; (+\, b_c),
+# $$
+#
+# the same weighted sum of the $K$ channel values at every position. Take
+# the vector of channel values at one position,
+# $\mathbf f(x, y) = (f_1(x, y), \dots, f_K(x, y))$: the 1×1 convolution
+# applies one linear layer $W \in \mathbb{R}^{C \times K}$ to it, and the
+# *same* layer at every position. It mixes channels and never mixes
+# positions, so it keeps the spatial layout (and the receptive field) of its
+# input. Its parameters are those of `nn.Linear(K, C)`: $KC$ weights, plus
+# $C$ biases if it has them, whatever the size of the feature maps.
+#
+# Lin, Chen and Yan (2014) stacked such layers after ordinary convolutions
+# ("mlpconv": a small multilayer perceptron slid over the image) to make
+# each position's features a nonlinear function of its channels. GoogLeNet
+# (Szegedy et al. 2015) used 1×1 convolutions to *shrink* the channels before
+# the expensive 3×3 and 5×5 convolutions of each Inception module, and
+# SqueezeNet (Iandola et al. 2016) built a whole network around such
+# "squeeze" layers. The course's own backbone ends with a 1×1 block, which
+# mixes the channels without widening the receptive field.
+#
+# ### 2. The Network-in-Network head: 1×1 convolution, then GAP
+#
+# Network in Network also replaced the fully connected classifier: its last
+# layer has one output channel per class, and global average pooling turns
+# each of those maps into that class's score. With $C$ classes and a
+# bias-free 1×1 convolution on the backbone's feature maps $f_k(x, y)$
+# ($h \times w$ positions):
+#
+# $$
+# M_c(x, y) = \sum_k w_k^c f_k(x, y), \qquad
+# S_c = \frac{1}{hw} \sum_{x, y} M_c(x, y).
+# $$
+#
+# The first formula is, symbol for symbol, the class activation map of
+# notebook 02. In this head it is not reconstructed after the fact: it is
+# the output of the layer before the pooling, a tensor `[N, C, h, w]` that
+# the forward pass computes anyway. The course's `ConvHeadCNN` is built this
+# way, and `model.class_maps(images)` returns that tensor. No hooks, no
+# gradients, no knowledge of which layer to tap.
+#
+# ### 3. The same function as GAP then linear
+#
+# Notebook 02's head pools first and weighs second:
+# $F_k = \frac{1}{hw}\sum_{x,y} f_k(x, y)$, then $S_c = \sum_k w_k^c F_k$.
+# Both steps are finite sums, and finite sums can be swapped:
+#
+# $$
+# \sum_k w_k^c \underbrace{\frac{1}{hw} \sum_{x, y} f_k(x, y)}_{F_k}
+# \;=\; \frac{1}{hw} \sum_{x, y} \underbrace{\sum_k w_k^c f_k(x, y)}_{M_c(x, y)}.
+# $$
+#
+# So a `GapCNN` and a `ConvHeadCNN` with the same backbone and the same
+# weights ($W$ of shape `[C, K]` in one, `[C, K, 1, 1]` in the other) give
+# the same scores for every image. Both are linear maps from the feature
+# maps to the scores; they differ only in the order of two linear steps.
+# On a computer, "the same" means up to rounding: float32 adds the same
+# numbers in a different order, and the results differ in the last bits.
+#
+# It follows that they also *learn* the same way: equal functions of the
+# same parameters have equal gradients. Started from the same weights and
+# shown the same batches, the two models would take the same steps. We will
+# meet this again in practical section 6.
+#
+# ### 4. What changes, and what breaks the equivalence
+#
+# - **A bias.** A 1×1 convolution with bias $b_c$ adds $b_c$ at every
+#   position; the average of a constant is the constant, so the score gains
+#   $b_c$, exactly as a linear layer's bias. The equivalence holds. The map
+#   then carries a constant offset, which min-max normalisation removes (and
+#   CAM leaves out).
+# - **Cost.** Weighing before pooling computes $C$ maps at $hw$ positions,
+#   $C K h w$ multiply-adds instead of $C K$. Next to the backbone that is
+#   nothing for a handful of classes; for 1,000 classes on a large map it
+#   starts to count.
+# - **A ReLU between the two steps.** Then $S_c = \frac{1}{hw} \sum_{x,y}
+#   \mathrm{ReLU}(M_c(x, y))$, which is not $\mathrm{ReLU}$ of the average,
+#   nor any linear layer after GAP. SqueezeNet puts a ReLU there; the class
+#   maps are still read off the head, but the score now ignores the
+#   negative evidence.
+# - **Max instead of average pooling.** $\max_{x,y} \sum_k w_k^c f_k(x, y)$
+#   is not $\sum_k w_k^c \max_{x,y} f_k(x, y)$: each channel may peak at a
+#   different position. The score is then the map's peak, and the gradient
+#   reaches one position only.
+#
+# Exercise 4 asks you to sort such heads.
+
+# %% [markdown]
+# ## Practical
+#
+# We need the two shipped models with the two heads, the frozen test scenes,
+# CAM and the localization measures of notebook 04, from `course_utils`. A
+# small helper of our own runs a function over many scenes a batch at a time.
+
+# %%
+import matplotlib.pyplot as plt
+import torch
+import torch.nn.functional as F
+
+from course_utils.cam import class_activation_map
+from course_utils.checkpoints import load_manifest, load_model, load_split
+from course_utils.exercises import one_by_one_conv as checks
+from course_utils.localization import box_accuracy_table, default_cam_thresholds, mean_map_by_region, pointing_game, pxap
+from course_utils.maps import min_max_normalise, to_image
+from course_utils.models import ConvHeadCNN, GapCNN
+from course_utils.plots import FIG_WIDTH, add_colorbar, overlay_map, plot_box_accuracy_curve, show_image
+from course_utils.scenes import CLASS_NAMES
+
+
+def in_batches(fn, images, size=250):
+    """``fn`` applied to ``images`` 250 at a time, results concatenated: same numbers, less memory."""
+    with torch.no_grad():
+        return torch.cat([fn(chunk) for chunk in images.split(size)])
+
+
+test = load_split("test")  # 1,000 frozen test scenes
+print(f"test scenes: {tuple(test.images.shape)}; classes: {', '.join(CLASS_NAMES)}")
+
+# %% [markdown]
+# ### 1. A 1×1 convolution by hand
+#
+# Before any network, a tensor small enough to read: $K = 3$ feature maps of
+# 2×3 positions, and weights for $C = 2$ classes. Whole numbers keep every
+# sum exact, so we can ask for *equal*, not just close. We compute the class
+# maps three ways: the formula as an `einsum`, PyTorch's `F.conv2d` with a
+# 1×1 kernel (the weight needs two axes of size 1), and an ordinary linear
+# layer applied to each position's vector of channels (move the channel axis
+# last, apply, move it back).
+
+# %%
+# NBVAL_CHECK_OUTPUT
+f = torch.tensor([[[1.0, 0.0, 2.0], [3.0, 1.0, 0.0]],  # f_1
+                  [[0.0, 2.0, 1.0], [1.0, 0.0, 4.0]],  # f_2
+                  [[2.0, 1.0, 0.0], [0.0, 3.0, 1.0]]]).unsqueeze(0)  # f_3; [N=1, K=3, h=2, w=3]
+W = torch.tensor([[1.0, -1.0, 0.5],  # w^0: weights of class 0
+                  [0.0, 2.0, -1.0]])  # w^1: weights of class 1; [C=2, K=3]
+
+maps_einsum = torch.einsum("ck,nkhw->nchw", W, f)  # M_c(x, y) = sum_k w_k^c f_k(x, y)
+maps_conv = F.conv2d(f, W[:, :, None, None])  # a 1x1 convolution: weight [C, K, 1, 1]
+maps_linear = F.linear(f.permute(0, 2, 3, 1), W).permute(0, 3, 1, 2)  # nn.Linear at every position
+
+print("M_0 =", maps_einsum[0, 0].tolist())
+print("M_1 =", maps_einsum[0, 1].tolist())
+print("conv2d gives the same maps:", torch.equal(maps_conv, maps_einsum))
+print("a linear layer at every position gives the same maps:", torch.equal(maps_linear, maps_einsum))
+
+# %% [markdown]
+# Now the two heads of theory section 3 on this toy: average each class map
+# (1×1 convolution, then GAP), or average each channel first and apply the
+# weights to the averages (GAP, then linear).
+
+# %%
+# NBVAL_CHECK_OUTPUT
+conv_then_gap = maps_conv.mean(dim=(2, 3))  # [1, C]
+gap_then_linear = F.linear(f.mean(dim=(2, 3)), W)  # [1, C]
+print("1x1 conv, then GAP:", [round(s, 4) for s in conv_then_gap[0].tolist()])
+print("GAP, then linear:  ", [round(s, 4) for s in gap_then_linear[0].tolist()])
+print("equal up to rounding:", torch.allclose(conv_then_gap, gap_then_linear))
+
+# %% [markdown]
+# The same two scores, as the swapped sums promised. (`allclose`, not
+# `equal`: dividing by 6 positions is no longer exact in floating point,
+# and the two orders round differently.)
+
+# %% [markdown]
+# ### 2. The class maps come out of the head
+#
+# `conv_head_cnn` is the course's backbone followed by the Network-in-Network
+# head: a bias-free `Conv2d(64, 4, kernel_size=1)` named `classifier`, then
+# GAP. It was trained from scratch like `gap_cnn`, with the same recipe
+# (seed, scenes, epochs, optimiser); the manifest records both.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+conv_model = load_model("conv_head_cnn")
+gap_model = load_model("gap_cnn")
+print("conv_head_cnn's head:", conv_model.classifier, "then", conv_model.pool)
+print("gap_cnn's head:      ", gap_model.pool, "then", gap_model.fc)
+for name, head in (("conv_head_cnn", conv_model.classifier), ("gap_cnn", gap_model.fc)):
+    print(f"{name}: {sum(p.numel() for p in head.parameters())} head parameters, weight shape "
+          f"{list(head.weight.shape)}")
+manifest = load_manifest()["models"]
+for name in ("gap_cnn", "conv_head_cnn"):
+    entry = manifest[name]
+    print(f"{name}: seed {entry['config']['seed']}, {entry['config']['epochs']} epochs on "
+          f"{entry['config']['n_train']:,} scenes, test accuracy {entry['test_accuracy']:.3f}")
+
+# %% [markdown]
+# The same 256 numbers in both heads, shaped `[4, 64, 1, 1]` in one and
+# `[4, 64]` in the other. **What does `conv_head_cnn` compute before it
+# pools?** `class_maps` runs the backbone and the 1×1 convolution and
+# stops: four 16×16 maps per image, one per class. We take test scene 4 (a
+# blue creature) and check that averaging each map gives the model's logits.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+SCENE = 4
+image = test.images[SCENE : SCENE + 1]
+with torch.no_grad():
+    scene_maps = conv_model.class_maps(image)  # [1, 4, 16, 16]: the head's output, before GAP
+    logits = conv_model(image)  # [1, 4]
+print("class maps:", list(scene_maps.shape), f"(true class: {CLASS_NAMES[test.labels[SCENE]]})")
+print("logits:            ", [round(z, 3) for z in logits[0].tolist()])
+print("mean of each map:  ", [round(z, 3) for z in scene_maps[0].mean(dim=(1, 2)).tolist()])
+
+# %% [markdown]
+# Each logit is the mean of its map. So where does each class's score come
+# from? Below are the four raw maps, before any normalisation, on one
+# colour scale centred on zero: red is evidence for the class, blue evidence
+# against it. Every pixel of a map is one position of the 16×16 grid (a 4×4
+# cell of the image).
+
+# %%
+raw = scene_maps[0]
+limit = raw.abs().max().item()
+fig, axes = plt.subplots(1, 5, figsize=(FIG_WIDTH, 2.4), layout="constrained")
+show_image(image[0], axes[0], title=f"test scene {SCENE}")
+for c, ax in enumerate(axes[1:]):
+    drawn = ax.imshow(raw[c], cmap="RdBu_r", vmin=-limit, vmax=limit, interpolation="nearest")
+    ax.set_title(f"$M_{{\\mathrm{{{CLASS_NAMES[c]}}}}}$, mean {logits[0, c]:.2f}", fontsize=10)
+    ax.set_axis_off()
+fig.colorbar(drawn, ax=list(axes[1:]), shrink=0.9, label="map value (logit units)")
+plt.show()
+
+# %% [markdown]
+# The blue map has one hot spot, where the creature's head is, and is near
+# zero elsewhere; its average is the largest logit. The other three maps are
+# mostly slightly negative, with a cold spot on the same head: the blue
+# head is evidence *against* red, green and yellow. A small, very hot spot
+# on a large, lukewarm map averages to a modest logit; that is why the maps
+# reach values more than ten times larger than the logits.
+#
+# Nothing here needed a hook: the maps are a tensor the model computes on
+# its way to the logits.
+
+# %% [markdown]
+# ### 3. One function, two heads: moving the weights across
+#
+# Theory section 3 says a `GapCNN` with `conv_head_cnn`'s backbone and head
+# weights is the same function. We build that twin: a fresh `GapCNN`, the
+# backbone's state copied over, and the 1×1 kernel's weights, with its two
+# axes of size 1 dropped, as the linear layer's weight. Then we compare, on
+# the first 50 test scenes,
+#
+# - the twin's logits (GAP, then linear) with `conv_head_cnn`'s (1×1
+#   convolution, then GAP);
+# - the twin's CAM from `course_utils.cam.class_activation_map` (a hook
+#   reads the feature maps, then the `einsum` of notebook 02) with the maps
+#   that `conv_head_cnn` computes itself, for all four classes.
+#
+# `class_activation_map` also accepts `conv_head_cnn` directly: it finds the
+# 1×1 `classifier` and uses its weights as $w_k^c$. We check that too.
+
+# %%
+twin = GapCNN()
+twin.features.load_state_dict(conv_model.features.state_dict())
+with torch.no_grad():
+    twin.fc.weight.copy_(conv_model.classifier.weight[:, :, 0, 0])  # [4, 64, 1, 1] -> [4, 64]
+twin.eval()  # batch norm with its running statistics, like the loaded models
+
+subset = test.images[:50]
+with torch.no_grad():
+    logits_twin, logits_conv = twin(subset), conv_model(subset)
+    head_maps = conv_model.class_maps(subset)  # [50, 4, 16, 16]
+cam_twin = torch.stack([class_activation_map(twin, subset, c) for c in range(4)], dim=1)  # [50, 4, 16, 16]
+cam_conv = torch.stack([class_activation_map(conv_model, subset, c) for c in range(4)], dim=1)
+
+# %%
+# NBVAL_CHECK_OUTPUT
+print(f"50 test scenes; logits from {logits_conv.min():.1f} to {logits_conv.max():.1f}, "
+      f"map values from {head_maps.min():.0f} to {head_maps.max():.0f}")
+print("logits, twin vs conv_head_cnn, largest difference < 1e-4:",
+      (logits_twin - logits_conv).abs().max().item() < 1e-4)
+print("predictions equal on", int((logits_twin.argmax(1) == logits_conv.argmax(1)).sum()), "of 50 scenes")
+print("CAM of the twin vs class_maps, largest difference < 1e-3:", (cam_twin - head_maps).abs().max().item() < 1e-3)
+print("CAM of conv_head_cnn vs class_maps, largest difference < 1e-3:",
+      (cam_conv - head_maps).abs().max().item() < 1e-3)
+print("largest relative difference of the maps < 1e-6:",
+      ((cam_twin - head_maps).abs().max() / head_maps.abs().max()).item() < 1e-6)
+
+# %% [markdown]
+# The same logits and the same maps, to float32 rounding (the maps' values
+# reach about 100, and they agree to better than one part in a million).
+# Two architectures on paper, one function in fact: the 1×1-convolution
+# head *is* CAM, computed in the forward pass.
+
+# %% [markdown]
+# ### 4. Two shipped models, two heads: do they look at the same place?
+#
+# The twin shared its weights by construction. The shipped `gap_cnn` and
+# `conv_head_cnn` did not: each was trained on its own, with its own head.
+# Do they find the same evidence? We compute, for all 1,000 test scenes and
+# all four classes, `gap_cnn`'s CAM by hand from its feature maps and its
+# `fc` weights (the `einsum` that `class_activation_map` runs, as notebook
+# 02 showed), and `conv_head_cnn`'s maps straight off its head. One forward
+# pass per model; each model's logits are the means of its maps.
+
+# %%
+def gap_cnn_maps(images):
+    """CAM of every class for gap_cnn: M_c = sum_k w_k^c f_k, ``[N, 4, 16, 16]``."""
+    return torch.einsum("ck,nkhw->nchw", gap_model.fc.weight, gap_model.features(images))
+
+
+maps_gap = in_batches(gap_cnn_maps, test.images)  # [1000, 4, 16, 16]
+maps_conv = in_batches(conv_model.class_maps, test.images)  # the head's output, no hooks
+rows = torch.arange(len(test))
+true_gap, true_conv = maps_gap[rows, test.labels], maps_conv[rows, test.labels]  # [1000, 16, 16]: the true class
+
+# %% [markdown]
+# One scene of each class, with each model's map of the true class
+# normalised to [0, 1] and laid over the image (top: `gap_cnn`'s CAM;
+# bottom: `conv_head_cnn`'s head), and the ground-truth creature's outline
+# in white.
+
+# %%
+examples = [int((test.labels == c).nonzero()[0]) for c in range(len(CLASS_NAMES))]  # first scene of each class
+fig, axes = plt.subplots(2, 4, figsize=(FIG_WIDTH, 5.0), layout="constrained")
+for c, i in enumerate(examples):
+    for r, (name, maps) in enumerate((("gap_cnn, CAM", true_gap), ("conv_head_cnn, head", true_conv))):
+        overlay_map(test.images[i], maps[i], axes[r, c], title=f"{name}\nscene {i} ({CLASS_NAMES[c]})",
+                    colorbar=False)
+        axes[r, c].contour(test.masks[i].float(), levels=[0.5], colors="white", linewidths=0.8)
+add_colorbar(list(axes.flat))
+plt.show()
+
+# %% [markdown]
+# Row for row the pictures are indistinguishable: each map is hot on the
+# creature's head and fades over the body, the under-coverage that notebook
+# 04 diagnosed and notebook 05 tried to cure. Whether a head pools before
+# or after it weighs makes no difference that the eye can see.
+
+# %% [markdown]
+# ### 5. How much alike, in numbers
+#
+# Four scenes are anecdotes. On all 1,000 test scenes, with the true class's
+# map (GT-known, as in notebook 04), min-max normalised and upsampled to
+# 64×64, we measure both models with the same protocol:
+#
+# - **MaxBoxAccV2**: the box accuracy at the best of 100 thresholds, per IoU
+#   level 0.3, 0.5, 0.7, averaged (Choe et al. 2020), all components' boxes;
+# - **PxAP**: the area under the pixel precision-recall curve of the map
+#   against the creature's mask;
+# - the **pointing game**: does the map's peak fall on the creature?
+# - the **mean normalised map** on the head (the discriminative part), on
+#   the rest of the creature, and on the background.
+#
+# The box-accuracy table (IoU levels × thresholds) is the slow step, a few
+# seconds per model; we keep it, to draw its curves next.
+
+# %%
+images_gap, images_conv = to_image(true_gap), to_image(true_conv)  # [1000, 64, 64], in [0, 1]
+thresholds = default_cam_thresholds()
+table_gap = box_accuracy_table(images_gap, test.boxes)  # [3 IoU levels, 100 thresholds]
+table_conv = box_accuracy_table(images_conv, test.boxes)
+
+# %%
+# NBVAL_CHECK_OUTPUT
+results = {}
+for name, maps, imgs, table in (("gap_cnn (CAM)", maps_gap, images_gap, table_gap),
+                                ("conv_head_cnn (head)", maps_conv, images_conv, table_conv)):
+    region = mean_map_by_region(imgs, test.masks, test.part_masks)
+    results[name] = {
+        "accuracy (mean of each map = logit)": (maps.mean(dim=(2, 3)).argmax(1) == test.labels).float().mean().item(),
+        "MaxBoxAccV2": table.amax(1).mean().item(),
+        "  best box accuracy at IoU 0.3": table[0].max().item(),
+        "  best box accuracy at IoU 0.5": table[1].max().item(),
+        "  best box accuracy at IoU 0.7": table[2].max().item(),
+        "PxAP": pxap(imgs, test.masks),
+        "pointing game (peak on the creature)": pointing_game(imgs, test.masks),
+        "mean map on the head": region["part"],
+        "mean map on the rest of the creature": region["rest of object"],
+        "mean map on the background": region["background"],
+    }
+names = list(results)
+print(f"{'1,000 test scenes, true class':<40}" + "".join(f"{n:>22}" for n in names))
+for measure in results[names[0]]:
+    print(f"{measure:<40}" + "".join(f"{results[n][measure]:>22.3f}" for n in names))
+
+# %% [markdown]
+# Every measure agrees to within a few thousandths, the size of a handful of
+# scenes out of 1,000 changing sides at a threshold. Both models share the
+# weaknesses of CAM too: a box that reaches IoU 0.5 for about one scene in
+# ten, and a peak that, scored exactly, misses the creature in about four
+# scenes in ten (it lands just beside the small head; notebook 01 met this).
+# Do the curves agree everywhere, or only at their maxima? Here is box accuracy against the
+# threshold for both models, at IoU 0.3 and 0.5:
+
+# %%
+fig, axes = plt.subplots(1, 2, figsize=(FIG_WIDTH, 3.6), layout="constrained")
+for ax, level, iou in zip(axes, (0, 1), (0.3, 0.5)):
+    plot_box_accuracy_curve(thresholds, torch.stack([table_gap[level], table_conv[level]]), ax,
+                            labels=["gap_cnn", "conv_head_cnn"])
+    ax.lines[2].set_linestyle("--")  # the second model dashed, so both lines show where they overlap
+    ax.set_title(f"IoU >= {iou}", fontsize=10)
+    ax.legend(fontsize=8)
+plt.show()
+
+# %% [markdown]
+# The curves lie on top of each other over the whole range of thresholds,
+# and the best threshold (the dots) is the same or a neighbour.
+#
+# The measures above summarise each model separately. A direct comparison
+# asks, scene by scene, whether the two maps have the same shape: the
+# Pearson correlation of the two 16×16 maps. It ignores scale and offset,
+# so normalising first changes nothing. As a yardstick we also correlate
+# each `gap_cnn` map with the `conv_head_cnn` map of the *next* scene: what
+# two maps of different scenes share just by being class maps.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+def correlation(a, b):
+    """Pearson correlation of each pair of maps ``[N, h, w]``: one number per map, ``[N]``."""
+    a = a.flatten(1) - a.flatten(1).mean(1, keepdim=True)
+    b = b.flatten(1) - b.flatten(1).mean(1, keepdim=True)
+    return (a * b).sum(1) / (a.norm(dim=1) * b.norm(dim=1))
+
+
+other = torch.ones_like(maps_gap[:, :, 0, 0], dtype=torch.bool)
+other[rows, test.labels] = False  # [1000, 4]: the three classes that are not in the scene
+pairs = {
+    "true class, same scene": correlation(true_gap, true_conv),
+    "other three classes, same scene": correlation(maps_gap[other], maps_conv[other]),
+    "true class, next scene (yardstick)": correlation(true_gap, true_conv.roll(1, dims=0)),
+}
+header = "correlation of the two models' maps"
+print(f"{header:<38}{'mean':>8}{'lowest':>8}")
+for name, r in pairs.items():
+    print(f"{name:<38}{r.mean():>8.3f}{r.min():>8.3f}")
+
+# %% [markdown]
+# The two models' maps of the same scene correlate almost perfectly, for
+# the true class and for the three absent classes alike, even in the worst
+# of the 1,000 scenes; maps of different scenes hardly at all. Both heads
+# behave alike, and not only "alike in spirit": they are nearly the same
+# maps. That is more than the theory promised. The equivalence says the two
+# architectures *can* compute the same function; it does not say that two
+# training runs *will* find the same weights. So why are they this close?
+
+# %% [markdown]
+# ### 6. Why so alike? Same seed, same function, same gradients
+#
+# Compare the weights themselves, parameter by parameter: `gap_cnn`'s
+# against `conv_head_cnn`'s, for every weight of the backbone's
+# convolutions and for the 256 head weights.
+
+# %%
+backbone_gap = torch.cat([p.flatten() for n, p in gap_model.features.named_parameters() if p.dim() == 4])
+backbone_conv = torch.cat([p.flatten() for n, p in conv_model.features.named_parameters() if p.dim() == 4])
+head_gap, head_conv = gap_model.fc.weight.flatten(), conv_model.classifier.weight.flatten()
+
+fig, axes = plt.subplots(1, 2, figsize=(FIG_WIDTH, 3.9), layout="constrained")
+for ax, (a, b, what) in zip(axes, ((backbone_gap, backbone_conv, "backbone convolution weights"),
+                                   (head_gap, head_conv, "head weights"))):
+    a, b = a.detach(), b.detach()
+    ax.scatter(a, b, s=2, alpha=0.3)
+    span = max(a.abs().max(), b.abs().max()).item()
+    ax.plot([-span, span], [-span, span], color="grey", linewidth=0.8, linestyle=":")
+    ax.set_xlabel("gap_cnn", fontsize=9)
+    ax.set_ylabel("conv_head_cnn", fontsize=9)
+    ax.set_title(f"{len(a):,} {what}", fontsize=10)
+    ax.set_aspect("equal")
+plt.show()
+
+# %% [markdown]
+# Every point sits on the diagonal: weight for weight, the two trained
+# networks are nearly the same network. How near:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+for what, a, b in (("backbone convolutions", backbone_gap, backbone_conv), ("head", head_gap, head_conv)):
+    print(f"{what:<22} largest |weight| {a.abs().max():.3f}, largest difference {(a - b).abs().max():.3f}, "
+          f"cosine similarity {F.cosine_similarity(a, b, dim=0):.3f}")
+print("final training loss (manifest):",
+      {name: manifest[name]["final_loss"] for name in ("gap_cnn", "conv_head_cnn")})
+
+# %% [markdown]
+# Differences of about 1% of the weights' size, and the same training loss
+# to four decimals. The explanation is in the training recipe, which the
+# two models share: the same seed, so `torch.manual_seed(0)` before each
+# model is built; then the same scenes, in the same shuffled order, with the
+# same flips. And the two architectures draw their initial weights in the
+# same order: the backbone first, then a `[4, 64]` linear weight or a
+# `[4, 64, 1, 1]` convolution weight, which PyTorch initialises with the same
+# rule from the same 64 inputs. So they *start* identical. We check with the
+# course's own training code, which builds each model exactly as it did
+# before training:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+from course_utils.train import COURSE_MODELS, build_model
+
+start_gap = build_model(COURSE_MODELS["gap_cnn"])  # seeds, then builds: the weights before training
+start_conv = build_model(COURSE_MODELS["conv_head_cnn"])
+same_backbone = all(torch.equal(p, q) for p, q in zip(start_gap.features.state_dict().values(),
+                                                      start_conv.features.state_dict().values()))
+print("initial backbones identical:", same_backbone)
+print("initial heads identical:", torch.equal(start_gap.fc.weight, start_conv.classifier.weight[:, :, 0, 0]))
+
+# %% [markdown]
+# Identical at the start, and then, by theory section 3, identical steps:
+# the same function of the same weights has the same loss and the same
+# gradient, and the optimiser turns the same gradient into the same update.
+# The only difference between the two runs is float32 rounding (one head
+# sums over positions first, the other over channels), differences in the
+# last bits of each step, compounded over several hundred steps into the
+# 1% we see. The two shipped models are therefore not two independent
+# witnesses that "both heads behave alike"; they are one training run,
+# computed twice in two arithmetic orders.
+#
+# That is still a useful result: it is the equivalence, seen through
+# training. What it cannot tell us is how much two *independently*
+# initialised models of either kind would differ; that is a question about
+# random seeds, not about heads (open exercise 1 measures it).
+
+# %% [markdown]
+# ### 7. A classifier that slides
+#
+# One more consequence of reading the maps off the head: `conv_head_cnn` is
+# *fully convolutional*. Every value $M_c(x, y)$ is the classifier's verdict
+# on one window of the image (the receptive field around that position), so
+# on a larger image the head simply returns a larger map, with no change to
+# the model. We put two test scenes side by side, a red creature and a blue
+# one, into one 64×128 image, and read the red and the blue maps off the
+# head in one forward pass.
+
+# %%
+wide = torch.cat([test.images[examples[0]], test.images[examples[2]]], dim=2)[None]  # [1, 3, 64, 128]
+with torch.no_grad():
+    wide_maps = conv_model.class_maps(wide)[0]  # [4, 16, 32]
+print("image", list(wide.shape), "-> class maps", list(wide_maps.shape))
+
+fig, axes = plt.subplots(1, 3, figsize=(FIG_WIDTH, 1.95), layout="constrained")
+show_image(wide[0], axes[0], title="two scenes, one image")
+for ax, c in zip(axes[1:], (0, 2)):
+    overlay_map(wide[0], wide_maps[c], ax, title=f"{CLASS_NAMES[c]} map", colorbar=False)
+add_colorbar(list(axes[1:]))
+plt.show()
+
+# %% [markdown]
+# The red map lights up the red creature's head, the blue map the blue one's:
+# a classifier trained on single scenes became a coarse detector for free.
+# (`gap_cnn` with CAM could do the same, through a hook; the point is that
+# here the map is the head's ordinary output. The score of such a wide
+# image, the average over both halves, would mix the two creatures: the map
+# is more informative than the score.)
+
+# %% [markdown]
+# ## Discussion
+#
+# - **Where the map comes from is a choice of order.** Weigh the channels,
+#   then pool, and the class map is an intermediate result; pool, then
+#   weigh, and it has to be reconstructed. The scores, the weights, the
+#   parameter count and the gradients are the same. What differs is what is
+#   at hand: the 1×1 head hands the maps to any code that runs the model,
+#   including the training loss. That is why ACoL (notebook 05) builds its
+#   classifiers as 1×1-convolution heads: it must erase the feature maps
+#   where classifier A's map is hot *during* the forward pass of training,
+#   and the map is right there.
+# - **The equivalence is exact only for a linear head.** A bias keeps it; a
+#   ReLU between convolution and pooling (SqueezeNet's choice) or max
+#   pooling breaks it (exercise 4). With such heads, the maps read off the
+#   head are still informative, but no longer the exact spread of the score.
+# - **Measure what you compare.** Our two shipped models agree map for map,
+#   and we found out why: they are the same run up to rounding. Without the
+#   weight comparison we might have credited the agreement to the heads, or
+#   read it as evidence that CAM is stable across trainings. It shows
+#   neither. A comparison of methods, or of architectures, that shares
+#   seeds and data order is a comparison of one run with itself.
+# - **The map is coarse whatever the head.** 16×16 positions for a 64×64
+#   image; the head does not change the resolution, the backbone's strides
+#   do.
+#
+# ## Summary
+#
+# - A 1×1 convolution is one linear layer applied at every position: weight
+#   `[C, K, 1, 1]`, $KC$ parameters ($+C$ with bias), channels mixed,
+#   positions kept.
+# - 1×1 convolution to one channel per class, then GAP, is Network in
+#   Network's classifier. Its output before GAP is the class activation map
+#   $M_c(x, y) = \sum_k w_k^c f_k(x, y)$: `model.class_maps`, no hooks.
+# - GAP then linear and 1×1 convolution then GAP are the same function with
+#   the same weights: on a tiny tensor exactly, and on the course's models
+#   to float32 rounding, logits and maps alike.
+# - The shipped `gap_cnn` and `conv_head_cnn` give the same localization
+#   numbers to within a few thousandths and maps that correlate almost
+#   perfectly, because they started from the same weights and, computing
+#   the same function, took the same steps.
+
+# %% [markdown]
+# ## The course in one page
+#
+# Six notebooks, one small world in which every claim could be checked
+# against the creature's mask, box and head.
+#
+# | notebook | what we learnt | what we measured |
+# |---|---|---|
+# | **01 · Why explain a network?** | Accuracy says *how often* a model is right, not *why*. The feature maps keep *where*; the head decides *what*. | A model trained with a corner glyph that gives the class away scored perfectly with the glyph and far worse on the same scenes without it; its class map pointed at the glyph. |
+# | **02 · GAP and CAM** | With GAP and one linear layer, the score is the average of a class map $M_c = \sum_k w_k^c f_k$, two lines of `einsum`. GAP heads have far fewer parameters than flatten + fully connected ones. Normalise before upsampling. | CAM by hand equalled the library's; the map of each class on the same scene. |
+# | **03 · Grad-CAM** | Weigh each feature map by its average gradient and keep the positive part: maps for any head and any layer, no change to the model. | On a GAP model Grad-CAM is CAM up to a positive constant; on two-creature scenes the maps point at the right creature (pointing game); counterfactual maps find what argues against a class. |
+# | **04 · Weak supervision** | Image labels alone give boxes and masks: threshold the map, take components, draw boxes. Measure fairly: MaxBoxAccV2 and PxAP choose the threshold over the whole set, at several IoU levels. | CAM covers the discriminative head and little of the body (in this notebook again: mean map 0.86 on the head, 0.35 on the rest of the creature), so boxes rarely reach IoU 0.5. |
+# | **05 · ACoL** | Erase where classifier A's map is hot, and classifier B must find the rest of the object; fuse the two maps. | The fused map spreads over more of the body, and over more of the background too; whether that is a net gain depends on the erase threshold and on the measure, as Choe et al. found on real benchmarks. |
+# | **06 · The 1×1 convolution** | 1×1 convolution then GAP is GAP then linear, with the class maps as the head's output. | Logits and maps equal to rounding; two shipped models nearly identical, because of a shared seed. |
+#
+# Three habits ran through all six: **derive by hand, then check the
+# library against it**; **turn pictures into numbers** (pointing game,
+# MaxBoxAccV2, PxAP, mean map by region) measured against ground truth; and
+# **ask what a number can and cannot show** (a test set that shares a
+# shortcut, a threshold tuned on the test set, two models that share a
+# seed).
+#
+# ## What to read next
+#
+# The course stopped at CAM, Grad-CAM and ACoL. The field did not:
+#
+# - **Grad-CAM++** (Chattopadhay, Sarkar, Howlader, Balasubramanian, WACV
+#   2018, arXiv:1710.11063). Grad-CAM averages the gradient over positions,
+#   so a large object or several instances of a class get diluted weights.
+#   Grad-CAM++ weighs each position's *positive* gradient, with
+#   coefficients from higher-order derivatives, and covers multiple
+#   instances and whole objects better.
+# - **Score-CAM** (Wang, Wang, Du, Yang, Zhang, Ding, Mardziel, Hu, CVPR
+#   Workshops 2020, arXiv:1910.01279). No gradients at all: each feature map,
+#   upsampled and normalised, masks the input image, and the increase in
+#   the class score under that mask is the channel's weight. One forward
+#   pass per channel: slower, and free of noisy or saturated gradients.
+# - **LayerCAM** (Jiang, Zhang, Hou, Cheng, Wei, IEEE Transactions on Image
+#   Processing 2021). Weigh every *position* by its own positive gradient
+#   instead of one weight per channel. That makes maps from early,
+#   high-resolution layers usable (notebook 03's layer chooser showed why
+#   Grad-CAM's are not) and lets them be fused across layers for finer
+#   localization.
+# - **Sanity Checks for Saliency Maps** (Adebayo, Gilmer, Muelly,
+#   Goodfellow, Hardt, Kim, NeurIPS 2018, arXiv:1810.03292). Randomise the
+#   model's weights, layer by layer from the top, or train it on random
+#   labels: a map that hardly changes cannot be explaining the model. Some
+#   popular methods (guided backpropagation among them) fail; Grad-CAM
+#   passes. Read it before trusting any new map.
+# - **Evaluating WSOL Methods Right** (Choe, Oh, Lee, Chun, Akata, Shim,
+#   CVPR 2020, arXiv:2001.07437). The source of MaxBoxAccV2 and PxAP, and of
+#   the sobering finding behind notebook 05: once thresholds and
+#   hyperparameters are tuned on a small held-out set with box labels (which
+#   any real use needs anyway), the WSOL methods that followed CAM barely
+#   beat it.
+#
+# Then leave the synthetic world: `course_utils.pretrained` and notebook 03
+# show the same tools on a real photograph with a torchvision ResNet where
+# its weights are available. Libraries such as pytorch-grad-cam and
+# torchcam implement most of the methods above, and now you can read them.
+
+# %% [markdown]
+# ## Exercises
+#
+# Each exercise ends with a check: run the cell and it says what is right,
+# or what was expected. The answers start as `None`, so the checks say "Not
+# yet" until you fill them in. Worked solutions are at the end of the
+# notebook (their code is collapsed in JupyterLab): try first.
+#
+# **Exercise 1: count the head.** SqueezeNet's classifier is a 1×1
+# convolution from 512 channels to the 1,000 ImageNet classes, applied to
+# feature maps of 13×13 positions. How many parameters does it have without
+# a bias, and with one? (Work it out, then check with `nn.Conv2d`.)
+
+# %%
+without_bias = None  # a whole number
+with_bias = None
+checks.check_head_parameters(without_bias, with_bias, in_channels=512, num_classes=1000)
+
+# %% [markdown]
+# **Exercise 2: the other direction.** Section 3 turned a 1×1 convolution's
+# weight into a linear layer's. Now turn `gap_cnn`'s linear weight,
+# `gap_model.fc.weight` (`[4, 64]`), into the weight of a 1×1 convolution
+# that a `ConvHeadCNN` could use as its `classifier`. The check plugs your
+# tensor into a `ConvHeadCNN` with `gap_cnn`'s backbone and compares logits.
+
+# %%
+conv_weight = None  # a tensor made from gap_model.fc.weight
+checks.check_conv_weight(conv_weight)
+
+# %% [markdown]
+# **Exercise 3: a class map by hand.** A toy backbone has produced three
+# feature maps of 3×3 positions, `checks.TOY_FEATURES` (`[3, 3, 3]`:
+# channel, row, column), and a 1×1 head has the weights
+# `checks.TOY_WEIGHTS` (`[2, 3]`: class, channel). Printed below. With pen
+# and paper: what is the class map $M_1$ (class 1, the second row of the
+# weights) at row 2, column 0? And what is the class score $S_1$ after GAP?
+
+# %%
+print("features f_k, one 3x3 map per channel:\n", checks.TOY_FEATURES)
+print("weights w_k^c, one row per class:\n", checks.TOY_WEIGHTS)
+map_value = None  # M_1 at row 2, column 0
+score = None  # S_1
+checks.check_toy_class_map(map_value, score)
+
+# %% [markdown]
+# **Exercise 4: which heads are GAP then linear?** For every input, which of
+# these heads compute the same scores as GAP followed by a linear layer
+# (with matching weights, and a bias where the head has one)? Answer with
+# the letters, e.g. `"ac"`. If unsure, try each on a random tensor.
+
+# %%
+for letter, head in checks.HEADS.items():
+    print(f"({letter}) {head}")
+answer = None  # letters, e.g. "ac"
+checks.check_equivalent_heads(answer)
+
+# %% [markdown]
+# ### Open exercises
+#
+# No self-check for these: they are questions to explore, each a step
+# beyond the course.
+#
+# 1. **A real replication.** Train a `conv_head_cnn` with another seed and
+#    repeat sections 5 and 6 (about half a minute on two cores):
+#    `config = dataclasses.replace(COURSE_MODELS["conv_head_cnn"], seed=1)`,
+#    then `model = build_model(config)` and `train(model, scenes, config)`
+#    from `course_utils.train`, with the training scenes
+#    `make_scenes(config.n_train, TRAIN_SEED)` (`make_scenes` from
+#    `course_utils.scenes`, `TRAIN_SEED` from `course_utils.train`). How far apart are the weights now? Do the maps
+#    still correlate, and do MaxBoxAccV2 and PxAP move more or less than the
+#    few thousandths of section 5?
+# 2. **A sanity check.** Following Adebayo et al., replace
+#    `conv_model.classifier.weight` with random numbers of the same scale,
+#    then also the last backbone block's, and watch the maps and the
+#    correlation with the trained maps. A map that stays the same would be
+#    explaining the architecture, not the training.
+# 3. **Score-CAM on `gap_cnn`.** Upsample each of the 64 feature maps of a
+#    scene, normalise it, multiply the image by it, and weigh the channel by
+#    the softmax score of the class on that masked image. Compare the map
+#    with CAM using the measures of section 5.
+# 4. **SqueezeNet's head.** Add a ReLU between `classifier` and the
+#    pooling, train, and compare: do the maps read before the ReLU still
+#    match the score, and do they localise better or worse?
+
+# %% [markdown]
+# ## Solutions
+#
+# Try the exercises first. The code of these cells is collapsed in
+# JupyterLab (click the cell to expand it).
+
+# %% jupyter={"source_hidden": true}
+# Exercise 1: one weight per (input channel, class) pair, and one bias per class (output channel).
+# The 13x13 positions do not matter: the same weights are used at every position.
+without_bias = sum(p.numel() for p in torch.nn.Conv2d(512, 1000, kernel_size=1, bias=False).parameters())
+with_bias = sum(p.numel() for p in torch.nn.Conv2d(512, 1000, kernel_size=1).parameters())
+checks.check_head_parameters(without_bias, with_bias, in_channels=512, num_classes=1000)
+
+# %% jupyter={"source_hidden": true}
+# Exercise 2: a Conv2d weight is [out channels, in channels, kernel height, kernel width];
+# the classes are the output channels, so only two axes of size 1 are added, no transpose.
+conv_weight = gap_model.fc.weight.detach()[:, :, None, None]  # [4, 64, 1, 1]
+checks.check_conv_weight(conv_weight)
+
+# %% jupyter={"source_hidden": true}
+# Exercise 3: M_1(2, 0) = 0.5 * f_1(2, 0) + 2 * f_2(2, 0) - 1 * f_3(2, 0) = 0.5 * 2 + 2 * 1 - 0 = 3.
+toy_maps = torch.einsum("ck,khw->chw", checks.TOY_WEIGHTS, checks.TOY_FEATURES)  # [2, 3, 3]
+map_value = toy_maps[1, 2, 0].item()
+score = toy_maps[1].mean().item()  # GAP: the average over the 9 positions
+checks.check_toy_class_map(map_value, score)
+
+# %% jupyter={"source_hidden": true}
+# Exercise 4: try each head on random features and compare with GAP then linear.
+generator = torch.Generator().manual_seed(0)
+features = torch.randn(3, 5, 4, 4, generator=generator)  # [N, K, h, w]
+weight, bias = torch.randn(2, 5, generator=generator), torch.randn(2, generator=generator)
+kernel = weight[:, :, None, None]
+candidates = {
+    "a": (F.conv2d(features, kernel).mean((2, 3)), False),
+    "b": (F.conv2d(features, kernel, bias).mean((2, 3)), True),
+    "c": (F.relu(F.conv2d(features, kernel)).mean((2, 3)), False),
+    "d": (F.conv2d(features, kernel).amax((2, 3)), False),
+    "e": (F.conv2d(features.mean((2, 3), keepdim=True), kernel, bias).flatten(1), True),
+}
+pooled = features.mean((2, 3))
+answer = "".join(letter for letter, (scores, with_b) in candidates.items()
+                 if torch.allclose(scores, F.linear(pooled, weight, bias if with_b else None), atol=1e-5))
+checks.check_equivalent_heads(answer)
