@@ -62,6 +62,12 @@ class Backbone(nn.Sequential):
         )
         self.out_channels = c3
 
+    def __getitem__(self, index: int | slice) -> nn.Module:
+        """``backbone[i]`` is one layer; ``backbone[:k]`` the first k layers, as a plain ``nn.Sequential``."""
+        if isinstance(index, slice):
+            return nn.Sequential(*list(self)[index])
+        return super().__getitem__(index)
+
 
 class GapCNN(nn.Module):
     """Backbone, global average pooling (GAP), bias-free linear layer.

@@ -81,3 +81,13 @@ def test_a_higher_delta_erases_fewer_positions(images):
 def test_acol_rejects_a_delta_outside_0_1(delta):
     with pytest.raises(ValueError, match=r"delta must be in \(0, 1\]"):
         ACoL(delta=delta)
+
+
+def test_backbone_slices_into_its_first_layers(images):
+    torch.manual_seed(0)
+    backbone = GapCNN().eval().features
+    head = backbone[:3]
+    assert isinstance(head, torch.nn.Sequential) and len(head) == 3
+    with torch.no_grad():
+        torch.testing.assert_close(backbone[3:](head(images)), backbone(images))
+    assert backbone[0] is list(backbone)[0]
