@@ -33,7 +33,7 @@ def peak_rss_mb(pid: int) -> float:
 def run(path: Path) -> tuple[float, float]:
     """Seconds (kernel start included) and the kernel's peak MB for one notebook."""
     notebook = nbformat.read(path, as_version=4)
-    client = NotebookClient(notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}})
+    client = NotebookClient(notebook, timeout=90, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}})
     start = time.perf_counter()
     with client.setup_kernel():
         pid = client.km.provisioner.process.pid

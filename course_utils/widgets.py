@@ -48,7 +48,6 @@ import ipywidgets as widgets
 import numpy as np
 import torch
 from IPython import get_ipython
-from IPython.display import clear_output, display
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -204,9 +203,10 @@ class _Explorer:
         """Show the figure in the Output: the inline backend sends it as a fresh PNG each time."""
         if self.output is None or get_ipython() is None:  # no notebook (a test, a script): nothing to show
             return
-        with self.output:
-            clear_output(wait=True)
-            display(self.figure)
+        # Fill the Output directly rather than by capturing with ``with self.output:``;
+        # the capture path sometimes left notebook runners (nbclient) waiting for the cell's reply.
+        self.output.clear_output(wait=True)
+        self.output.append_display_data(self.figure)
 
 
 def class_probabilities(model: nn.Module, images: Tensor) -> Tensor:
