@@ -32,7 +32,7 @@ lab: install
 	$(VENV_PY) -m jupyter lab $(LAB_FLAGS) notebooks/
 
 test: install
-	$(VENV_PY) -m pytest tests notebooks --nbval-lax --nbval-sanitize-with notebooks/nbval_sanitize.cfg
+	$(VENV_PY) -m pytest tests notebooks --nbval-lax --nbval-sanitize-with notebooks/nbval_sanitize.cfg --nbval-cell-timeout=180
 
 checkpoints: install
 	$(VENV_PY) -m course_utils.train
