@@ -9,22 +9,9 @@ from torch import nn
 from course_utils.checkpoints import load_model
 from course_utils.exercises import Feedback
 from course_utils.exercises import one_by_one_conv as E
+from feedback_checks import assert_fails, assert_passes  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("one_thread")
-
-
-def assert_passes(feedback):
-    assert isinstance(feedback, Feedback)
-    assert feedback.passed, str(feedback)
-    assert str(feedback).startswith("Correct.")
-
-
-def assert_fails(feedback, *expected_words):
-    assert isinstance(feedback, Feedback)
-    assert not feedback.passed, str(feedback)
-    assert str(feedback).startswith("Not yet.")
-    for word in expected_words:
-        assert word in feedback.message, f"{word!r} not in {feedback.message!r}"
 
 
 # --- exercise 1: parameters of a 1x1-conv head ----------------------------------------------

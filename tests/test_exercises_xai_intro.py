@@ -7,6 +7,7 @@ from course_utils.checkpoints import load_model, load_split
 from course_utils.exercises import Feedback
 from course_utils.exercises import xai_intro as checks
 from course_utils.scenes import CLASS_NAMES, CUE_CORNER, CUE_GLYPHS, CUE_SIZE
+from feedback_checks import assert_fails, assert_passes  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -25,20 +26,6 @@ def cue_removed():
 def logits(cue_model):
     with torch.no_grad():
         return cue_model(load_split("cue_test").images[:8])
-
-
-def assert_passes(feedback):
-    assert isinstance(feedback, Feedback)
-    assert feedback.passed, str(feedback)
-    assert str(feedback).startswith("Correct.")
-
-
-def assert_fails(feedback, *expected_words):
-    assert isinstance(feedback, Feedback)
-    assert not feedback.passed, str(feedback)
-    assert str(feedback).startswith("Not yet.")
-    for word in expected_words:
-        assert word in feedback.message, f"{word!r} not in {feedback.message!r}"
 
 
 # --- exercise 1: feature-map shape ---------------------------------------------------

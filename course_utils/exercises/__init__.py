@@ -7,7 +7,10 @@ returns a :class:`Feedback`, which a notebook cell displays as its message.
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
+
+from torch import Tensor
 
 
 @dataclass(frozen=True)
@@ -37,3 +40,12 @@ def right(message: str) -> Feedback:
 
 def wrong(message: str) -> Feedback:
     return Feedback(False, message)
+
+
+def as_number(value: object) -> float | None:
+    """A plain float from a number (numpy scalars too) or a one-element tensor; None if it is neither."""
+    if isinstance(value, Tensor) and value.numel() == 1:
+        return float(value.item())
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        return float(value)
+    return None

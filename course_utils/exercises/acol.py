@@ -25,7 +25,7 @@ import torch
 from torch import Tensor
 
 from course_utils.checkpoints import load_model, load_split
-from course_utils.exercises import Feedback, right, wrong
+from course_utils.exercises import Feedback, as_number, right, wrong
 from course_utils.maps import min_max_normalise
 
 MAP_A = torch.tensor(
@@ -72,12 +72,6 @@ def _as_grid(value: object, shape: tuple[int, ...], name: str) -> tuple[Tensor |
     return t.to(torch.float64), None
 
 
-def _as_number(value: object) -> float | None:
-    if isinstance(value, Tensor) and value.numel() == 1:
-        return float(value.item())
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    return None
 
 
 def _positions(mask: Tensor) -> str:
@@ -207,7 +201,7 @@ def check_erased_fraction(prediction: str | None, fraction: object, delta: float
     if word == "more":
         return wrong(f"A position is erased where the normalised map is >= delta, so a higher delta erases "
                      f"*less*: fewer positions reach it. Measured: {at_training:.1%} at 0.5, {expected:.1%} at {delta}")
-    value = _as_number(fraction)
+    value = as_number(fraction)
     if value is None:
         return wrong(f"`fraction` should be a number between 0 and 1, got {type(fraction).__name__}")
     if abs(value - expected * 256) <= 0.5 and value > 1.0:
@@ -254,7 +248,7 @@ def check_b_at_other_delta(accuracy: object, model_name: str = "acol_09", delta:
     if accuracy is None:
         return wrong(f"Set `accuracy_b` to the accuracy of {model_name}'s classifier B on the first {B_SCENES} "
                      f"test scenes at delta = {delta}")
-    value = _as_number(accuracy)
+    value = as_number(accuracy)
     if value is None:
         return wrong(f"`accuracy_b` should be a number between 0 and 1, got {type(accuracy).__name__}")
     if 1.0 < value <= 100.0:

@@ -24,7 +24,7 @@ from torch import Tensor
 
 from course_utils.cam import class_activation_map, counterfactual_grad_cam, grad_cam
 from course_utils.checkpoints import load_model, load_split
-from course_utils.exercises import Feedback, right, wrong
+from course_utils.exercises import Feedback, as_number, right, wrong
 from course_utils.maps import upsample
 from course_utils.scenes import CLASS_NAMES
 
@@ -95,12 +95,6 @@ def _peak_object(model_name: str, index: int, class_index: int, counterfactual: 
 # --- helpers for reading answers ---------------------------------------------------------
 
 
-def _as_number(value: object) -> float | None:
-    if isinstance(value, Tensor) and value.numel() == 1:
-        return float(value.item())
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    return None
 
 
 def _close(a: float, b: float, rel: float = 1e-3) -> bool:
@@ -119,7 +113,7 @@ def check_gap_constant(answer: float | None) -> Feedback:
     constant, h, w = _gap_constant()
     if answer is None:
         return wrong("Set `answer` to the number k with grad_cam(...) = k * ReLU(CAM) on gap_cnn's last feature maps")
-    value = _as_number(answer)
+    value = as_number(answer)
     if value is None:
         return wrong(f"`answer` should be a number (a fraction like 1 / 10 is fine), got {type(answer).__name__}")
     if _close(value, constant):
@@ -217,7 +211,7 @@ def _as_object(value: object) -> str | None:
     if isinstance(value, str):
         name = value.strip().lower()
         return name if name in ("left", "right", "neither") else None
-    number = _as_number(value)
+    number = as_number(value)
     if number in (0.0, 1.0):
         return ("left", "right")[int(number)]
     return None

@@ -23,7 +23,7 @@ import torch
 from torch import Tensor
 
 from course_utils.checkpoints import load_model, load_split
-from course_utils.exercises import Feedback, right, wrong
+from course_utils.exercises import Feedback, as_number, right, wrong
 from course_utils.models import ConvHeadCNN
 
 # --- the toy of exercise 3 ----------------------------------------------------------
@@ -82,12 +82,6 @@ WHY = {
 # --- helpers for reading answers ------------------------------------------------------
 
 
-def _as_number(value: object) -> float | None:
-    if isinstance(value, Tensor) and value.numel() == 1:
-        return float(value.item())
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    return None
 
 
 def _close(a: float, b: float, atol: float = 1e-3) -> bool:
@@ -105,7 +99,7 @@ def check_head_parameters(
     expected = (k * c, k * c + c)
     if without_bias is None or with_bias is None:
         return wrong("Set `without_bias` and `with_bias` to two whole numbers of parameters")
-    values = (_as_number(without_bias), _as_number(with_bias))
+    values = (as_number(without_bias), as_number(with_bias))
     if None in values:
         return wrong(f"Both answers should be numbers, got {type(without_bias).__name__} and {type(with_bias).__name__}")
     if values[0] == expected[0] and values[1] == expected[1]:
@@ -202,7 +196,7 @@ def check_toy_class_map(map_value: float | None, score: float | None) -> Feedbac
     expected_score = maps[TOY_CLASS].mean().item()
     if map_value is None or score is None:
         return wrong("Set `map_value` to M_1 at row 2, column 0, and `score` to the class score S_1")
-    value, s = _as_number(map_value), _as_number(score)
+    value, s = as_number(map_value), as_number(score)
     if value is None or s is None:
         return wrong(f"Both answers should be numbers, got {type(map_value).__name__} and {type(score).__name__}")
     problems = []

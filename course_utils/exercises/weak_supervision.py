@@ -25,7 +25,7 @@ from torch import Tensor
 
 from course_utils.cam import class_activation_map, to_image
 from course_utils.checkpoints import load_model, load_split
-from course_utils.exercises import Feedback, right, wrong
+from course_utils.exercises import Feedback, as_number, right, wrong
 from course_utils.localization import box_iou, default_cam_thresholds, mask_iou_curve
 
 Box = tuple[int, int, int, int]
@@ -53,13 +53,6 @@ def _inclusive_iou(a: Box, b: Box) -> float:
     return inter / union
 
 
-def _as_number(value: object) -> float | None:
-    """A plain float from a number or a one-element tensor; None if it is neither."""
-    if isinstance(value, Tensor) and value.numel() == 1:
-        return float(value.item())
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    return None
 
 
 def check_box_iou(iou_fn: Callable[[Box, Box], float] | None) -> Feedback:
@@ -75,7 +68,7 @@ def check_box_iou(iou_fn: Callable[[Box, Box], float] | None) -> Feedback:
     for what, a, b in IOU_CASES:
         want = box_iou(torch.tensor(a), torch.tensor(b)).item()
         try:
-            got = _as_number(iou_fn(a, b))
+            got = as_number(iou_fn(a, b))
         except ZeroDivisionError:
             return wrong(f"Your function divides by zero for {what}, {a} and {b}: the union is empty. "
                          f"Two boxes with no pixels in common and no area should give IoU {want:g}, not an error")
@@ -183,7 +176,7 @@ def check_top1_bounds(low: float | None, high: float | None, accuracy: float = 0
     lowest, highest = top1_bounds(accuracy, gt_known)
     if low is None or high is None:
         return wrong("Set `top1_low` and `top1_high` to the lowest and highest Top-1 Loc possible, as fractions")
-    low_value, high_value = _as_number(low), _as_number(high)
+    low_value, high_value = as_number(low), as_number(high)
     if low_value is None or high_value is None:
         return wrong("`top1_low` and `top1_high` should be numbers (fractions between 0 and 1)")
     if low_value > 1 or high_value > 1:
@@ -238,7 +231,7 @@ def check_head_mask(threshold: float | None, mean_iou: float | None) -> Feedback
     """
     if threshold is None or mean_iou is None:  # checked first: the placeholder costs no computation
         return wrong("Set `head_threshold` to the threshold read off your curve and `head_iou` to the mean IoU there")
-    t, iou = _as_number(threshold), _as_number(mean_iou)
+    t, iou = as_number(threshold), as_number(mean_iou)
     if t is None or iou is None:
         return wrong("`head_threshold` and `head_iou` should be numbers")
     if not 0.0 <= t <= 1.0:

@@ -24,7 +24,7 @@ import torch
 from torch import Tensor
 
 from course_utils.checkpoints import load_model, load_split
-from course_utils.exercises import Feedback, right, wrong
+from course_utils.exercises import Feedback, as_number, right, wrong
 from course_utils.scenes import CLASS_NAMES, CUE_CORNER, CUE_GLYPHS, CUE_SIZE, IMAGE_SIZE
 
 TRIGGER_TOLERANCE = 0.02
@@ -87,13 +87,6 @@ def _trigger_fraction(class_index: int) -> float:
 # --- helpers for reading answers ------------------------------------------------------
 
 
-def _as_number(value: object) -> float | None:
-    """A plain float from a number or a one-element tensor; None if it is neither."""
-    if isinstance(value, Tensor) and value.numel() == 1:
-        return float(value.item())
-    if isinstance(value, numbers.Real) and not isinstance(value, bool):  # also numpy scalars
-        return float(value)
-    return None
 
 
 def _as_class(value: object) -> int | None:
@@ -101,7 +94,7 @@ def _as_class(value: object) -> int | None:
     if isinstance(value, str):
         name = value.strip().lower()
         return CLASS_NAMES.index(name) if name in CLASS_NAMES else None
-    number = _as_number(value)
+    number = as_number(value)
     if number is not None and number == int(number) and 0 <= number < len(CLASS_NAMES):
         return int(number)
     return None
@@ -198,7 +191,7 @@ def check_weakest_class(class_name: str | int | None, accuracy: float | None) ->
     chosen = _as_class(class_name)
     if chosen is None:
         return wrong(f"`weakest_class` should be one of {', '.join(CLASS_NAMES)} (or its index 0-3), got {class_name!r}")
-    value = _as_number(accuracy)
+    value = as_number(accuracy)
     if value is None:
         return wrong(f"`weakest_accuracy` should be a number, got {type(accuracy).__name__}")
     if (problem := _fraction_problem(value, "`weakest_accuracy`")) is not None:
@@ -231,7 +224,7 @@ def check_trigger(fraction: float | None, class_index: int = 0) -> Feedback:
     if fraction is None:
         return wrong(f"Set `fraction` to the share of the glyph-free scenes that the cue model calls {name} "
                      f"after you plant the {name} glyph in each of them")
-    value = _as_number(fraction)
+    value = as_number(fraction)
     if value is None:
         return wrong(f"`fraction` should be a number, got {type(fraction).__name__}")
     if (problem := _fraction_problem(value, "`fraction`")) is not None:
