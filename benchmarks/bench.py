@@ -6,6 +6,7 @@ Prints a Markdown table (paste it into BENCHMARKS.md, or pass ``--write``):
   ``grad-cam`` package, a benchmark-only extra) on a torchvision ResNet-18
   with random weights, batch 16 at 224x224, and on the course's GapCNN;
 - CAM's cost over a forward pass;
+- generating 10,000 scenes;
 - MaxBoxAccV2 on 1,000 maps (see ``bench_localization.py``);
 - one widget update (see ``bench_widgets.py``).
 
@@ -123,10 +124,15 @@ def main(argv: list[str] | None = None) -> None:
         "Course GapCNN, batch 64 at 64x64, last feature layer",
         explanation_costs(course, course.features, images, args.repeats, {}),
     )
+    from course_utils.scenes import make_scenes
+
+    scene_seconds = interleaved_medians({"scenes": lambda: make_scenes(10_000, seed=1)}, repeats=3, warmup=1)["scenes"]
     seconds = time_max_box_acc()
     lines += [
-        "### Localization and widgets",
+        "### Data, localization and widgets",
         "",
+        f"- 10,000 scenes generated: **{scene_seconds:.2f} s** (median of 3; target < 2 s: "
+        f"{'met' if scene_seconds < 2 else 'MISSED'})",
         f"- MaxBoxAccV2, 1,000 maps of 64x64, 100 thresholds, 3 IoU levels: **{seconds:.2f} s** "
         f"(best of 3; target <= 5 s: {'met' if seconds <= 5 else 'MISSED'})",
     ]
