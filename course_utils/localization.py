@@ -434,13 +434,30 @@ def box_accuracy_table(
     largest). Row ``l`` is the curve to plot for ``iou_thresholds[l]``; the
     best CAM threshold is ``cam_thresholds[table[l].argmax()]``.
     """
+    _check_iou_levels(iou_thresholds)
+    ious = box_ious_at_thresholds(maps, boxes, cam_thresholds=cam_thresholds, multi_contour=multi_contour)
+    return box_accuracy_from_ious(ious, iou_thresholds)
+
+
+def _check_iou_levels(iou_thresholds: Sequence[float]) -> None:
     if len(iou_thresholds) == 0:
         raise ValueError("iou_thresholds must name at least one IoU level, e.g. (0.3, 0.5, 0.7)")
     for value in iou_thresholds:
         _check_fraction(value, "each of iou_thresholds")
-    ious = box_ious_at_thresholds(maps, boxes, cam_thresholds=cam_thresholds, multi_contour=multi_contour)
+
+
+def box_accuracy_from_ious(ious: Tensor, iou_thresholds: Sequence[float] = (0.3, 0.5, 0.7)) -> Tensor:
+    """The box-accuracy table ``[len(iou_thresholds), T]`` from IoUs already computed.
+
+    ``ious`` is :func:`box_ious_at_thresholds`'s ``[T, N]``; the labelling
+    behind it is the costly step, so a notebook computes it once and derives
+    every table (other IoU levels, subsets of scenes ``ious[:, :k]``) from it.
+    """
+    _check_iou_levels(iou_thresholds)
+    if not isinstance(ious, Tensor) or ious.dim() != 2:
+        raise ValueError(f"ious must be a tensor [T, N] from box_ious_at_thresholds, got {_describe(ious)}")
     levels = torch.tensor(list(iou_thresholds), dtype=torch.float64)
-    return (ious[None] >= levels[:, None, None]).double().mean(-1)
+    return (ious.double()[None] >= levels[:, None, None]).double().mean(-1)
 
 
 def box_accuracy_curve(

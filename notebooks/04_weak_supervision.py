@@ -204,6 +204,7 @@ from course_utils.checkpoints import load_manifest, load_model, load_split
 from course_utils.exercises import weak_supervision as checks
 from course_utils.localization import (
     best_mask_iou,
+    box_accuracy_from_ious,
     box_accuracy_table,
     box_area,
     box_iou,
@@ -565,7 +566,7 @@ LEVELS = (0.3, 0.5, 0.7)
 
 def box_accuracy(ious, levels=LEVELS):
     """BoxAcc(t, delta) [levels, T] from the IoUs [T, N]: the fraction of scenes with IoU >= delta at each t."""
-    return (ious[None] >= torch.tensor(levels, dtype=ious.dtype)[:, None, None]).double().mean(-1)
+    return box_accuracy_from_ious(ious, levels)
 
 
 ious_largest = box_ious_at_thresholds(maps, test.boxes, multi_contour=False)  # [100, 1000]

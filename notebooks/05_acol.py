@@ -217,6 +217,7 @@ from course_utils.cam import class_activation_map
 from course_utils.checkpoints import load_manifest, load_model, load_split
 from course_utils.exercises import acol as checks
 from course_utils.localization import (
+    box_accuracy_from_ious,
     box_accuracy_table,
     box_iou,
     box_ious_at_thresholds,
@@ -556,11 +557,6 @@ print(f"{'acol_05 (6,000 x 6)':<28}{entry['test_accuracy']:>10.3f}{entry['branch
 # NBVAL_CHECK_OUTPUT
 IOU_LEVELS = (0.3, 0.5, 0.7)
 THRESHOLDS = default_cam_thresholds()  # the 100 thresholds 0.00 ... 0.99
-
-
-def box_accuracy_from_ious(ious, levels=IOU_LEVELS):
-    """Box accuracy [len(levels), T] from the best IoUs [T, N]: the share of scenes at or above each level."""
-    return (ious[None] >= torch.tensor(levels, dtype=torch.float64)[:, None, None]).double().mean(-1)
 
 
 def gt_class_maps(model, scenes, chunk=250):

@@ -436,3 +436,16 @@ def test_mean_map_by_region_rejects_a_part_outside_the_object():
     parts = torch.ones_like(masks)
     with pytest.raises(ValueError, match="part_masks must lie inside masks"):
         mean_map_by_region(torch.rand(1, 4, 4), masks, parts)
+
+
+def test_box_accuracy_from_ious_gives_the_table_without_labelling_again():
+    from course_utils.localization import box_accuracy_from_ious, box_accuracy_table, box_ious_at_thresholds
+
+    gen = torch.Generator().manual_seed(3)
+    maps = torch.nn.functional.interpolate(torch.rand(12, 1, 8, 8, generator=gen), size=32, mode="bilinear")[:, 0]
+    boxes = torch.tensor([[4, 4, 20, 24]] * 12)
+    ious = box_ious_at_thresholds(maps, boxes)
+    assert torch.equal(box_accuracy_from_ious(ious), box_accuracy_table(maps, boxes))
+    assert torch.equal(box_accuracy_from_ious(ious, (0.5,))[0], box_accuracy_table(maps, boxes, iou_thresholds=(0.5,))[0])
+    with pytest.raises(ValueError, match=r"ious must be a tensor \[T, N\]"):
+        box_accuracy_from_ious(ious[0])
