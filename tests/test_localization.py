@@ -301,6 +301,9 @@ def test_fast_box_ious_match_the_image_by_image_loop(case):
     for multi_contour in (True, False):
         fast = loc.box_ious_at_thresholds(maps, boxes, cam_thresholds=thresholds, multi_contour=multi_contour)
         assert fast.equal(reference_best_ious(maps, boxes, thresholds, multi_contour))
+    every, largest = loc.box_ious_both_ways(maps, boxes, cam_thresholds=thresholds)
+    assert every.equal(reference_best_ious(maps, boxes, thresholds, True))
+    assert largest.equal(reference_best_ious(maps, boxes, thresholds, False))
 
 
 @settings(max_examples=40, deadline=None)
