@@ -200,13 +200,17 @@ class _Explorer:
         self._show()
 
     def _show(self) -> None:
-        """Show the figure in the Output: the inline backend sends it as a fresh PNG each time."""
-        if self.output is None or get_ipython() is None:  # no notebook (a test, a script): nothing to show
+        """Show the figure in the Output, *replacing* what it showed: a fresh PNG each time."""
+        shell = get_ipython()
+        if self.output is None or shell is None:  # no notebook (a test, a script): nothing to show
             return
-        # Fill the Output directly rather than by capturing with ``with self.output:``;
-        # the capture path sometimes left notebook runners (nbclient) waiting for the cell's reply.
-        self.output.clear_output(wait=True)
-        self.output.append_display_data(self.figure)
+        # One assignment of the Output's ``outputs``: the browser swaps the old picture for the new one.
+        # Not ``clear_output(wait=True)`` + ``append_display_data``: the deferred clear waits for an
+        # output message that an append never sends, so JupyterLab stacked the figures one under the
+        # other (the browser test caught it). Not ``with self.output:`` either: that capture path
+        # sometimes left notebook runners (nbclient) waiting for the cell's reply.
+        data, metadata = shell.display_formatter.format(self.figure)
+        self.output.outputs = ({"output_type": "display_data", "data": data, "metadata": metadata},)
 
 
 def class_probabilities(model: nn.Module, images: Tensor) -> Tensor:

@@ -307,3 +307,26 @@ def test_acol_explorer_explains_bad_inputs(acol, gap, scenes):
         explorer.update(0.0, 0)
     with pytest.raises(ValueError, match="out of range"):
         explorer.update(0.5, 7)
+
+
+def test_in_a_notebook_each_change_replaces_the_figure_in_the_output(scenes, maps):
+    """With an IPython shell, the Output holds exactly one PNG: the figure at the current value."""
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.core.pylabtools import select_figure_formats
+
+    shell = InteractiveShell.instance()
+    select_figure_formats(shell, {"png"})  # what the notebook's inline backend registers for figures
+    try:
+        explorer = W.ThresholdExplorer(scenes, maps)
+        box = explorer.widget()
+        pngs = []
+        for value in (0.3, 0.7):
+            explorer.slider.value = value
+            assert len(explorer.output.outputs) == 1, "an update must replace the figure, not add one under it"
+            (output,) = explorer.output.outputs
+            assert output["output_type"] == "display_data"
+            pngs.append(output["data"]["image/png"])
+        assert pngs[0] != pngs[1]
+        assert box.children[-1] is explorer.output
+    finally:
+        InteractiveShell.clear_instance()
