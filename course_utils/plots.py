@@ -52,6 +52,7 @@ PRED_COLOUR = "magenta"
 FIG_WIDTH = 9.0  # inches: fills a notebook cell without scaling the fonts down
 TITLE_SIZE = 10
 LABEL_SIZE = 9
+LEGEND_ROW = 0.09  # height of one legend line, in box-accuracy units, on the course's curve figures
 
 
 # --- checks and conversions ------------------------------------------------------
@@ -307,5 +308,8 @@ def plot_box_accuracy_curve(
     ax.tick_params(labelsize=LABEL_SIZE)
     ax.grid(alpha=0.3)
     if labels is not None or len(acc) > 1 or mark_best:
-        ax.legend(fontsize=LABEL_SIZE)
+        # The legend gets its own band above accuracy 1.0, so it never hides a curve.
+        ax.set_ylim(0.0, 1.0 + LEGEND_ROW * len(acc) + 0.06)
+        ax.set_yticks(np.linspace(0.0, 1.0, 6))
+        ax.legend(fontsize=LABEL_SIZE, loc="upper right")
     return ax

@@ -711,11 +711,13 @@ for ax, (title, lines) in zip(axes, panels):
         ax.axhline(get(cam_result), color=line.get_color(), linestyle="--", linewidth=1)
         ax.plot([0.5], [get(short_result)], marker="*", markersize=12, color=line.get_color(), linestyle="none")
     ax.set_title(title, fontsize=TITLE_SIZE)
+    ax.margins(y=0.12)  # room for the stars, which may fall outside the sweep's range
 ax = axes[3]
 ax.plot(x, [manifest[ACOL_NAMES[d]]["branch_b_test_accuracy"] for d in x], marker="o", color="C3", label="B alone")
 ax.plot([0.5], [short_b], marker="*", markersize=12, color="C3", linestyle="none")
 ax.axhline(manifest["gap_cnn"]["test_accuracy"], color="C3", linestyle="--", linewidth=1)
 ax.set_title("classifier B's accuracy", fontsize=TITLE_SIZE)
+ax.margins(y=0.12)
 axes[2].legend(fontsize=LABEL_SIZE - 1)
 for ax in axes:
     ax.set_xlabel("training delta", fontsize=LABEL_SIZE)

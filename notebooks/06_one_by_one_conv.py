@@ -497,7 +497,7 @@ for ax, level, iou in zip(axes, (0, 1), (0.3, 0.5)):
                             labels=["gap_cnn", "conv_head_cnn"])
     ax.lines[2].set_linestyle("--")  # the second model dashed, so both lines show where they overlap
     ax.set_title(f"IoU >= {iou}", fontsize=10)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper right")
 plt.show()
 
 # %% [markdown]

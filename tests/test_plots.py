@@ -204,7 +204,10 @@ def test_curve_marks_each_lines_best_threshold_at_its_argmax():
         best = int(row.argmax())
         assert marker.get_xdata()[0] == pytest.approx(t[best].item())
         assert marker.get_ydata()[0] == pytest.approx(row[best].item())
-    assert ax.get_ylim() == (0.0, 1.0)
+    bottom, top = ax.get_ylim()
+    assert bottom == 0.0 and top > 1.0 and max(ax.get_yticks()) == 1.0  # a band above 1.0 for the legend
+    legend_box = ax.get_legend().get_window_extent(ax.figure.canvas.get_renderer())
+    assert legend_box.y0 >= ax.transData.transform((0.0, 1.0))[1] - 1, "the legend must sit above accuracy 1.0"
     assert ax.get_xlabel() and ax.get_ylabel() == "box accuracy"
     legend = [text.get_text() for text in ax.get_legend().get_texts()]
     assert legend[0].startswith("IoU 0.5 (best t = 0.30")

@@ -27,7 +27,9 @@ class Feedback:
         return ("Correct. " if self.passed else "Not yet. ") + self.message
 
     def _repr_markdown_(self) -> str:
-        mark = "✅" if self.passed else "❌"
+        # Dingbats that ordinary text fonts carry (DejaVu, Liberation's fallbacks, macOS, Windows);
+        # the emoji versions need a colour-emoji font, and a browser without one draws an empty box.
+        mark = "✔" if self.passed else "✘"
         return f"{mark} {self}"
 
     def __repr__(self) -> str:
