@@ -39,6 +39,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.utils.hooks import RemovableHandle
 
+from course_utils.errors import CourseTypeError, CourseValueError
 from course_utils.maps import min_max_normalise, to_image, upsample
 
 __all__ = [
@@ -234,9 +235,9 @@ def occlusion_map(
     n, _, height, width = images.shape
     for name, value in (("patch", patch), ("stride", stride), ("batch_size", batch_size)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a positive int, got {value!r}")
+            raise CourseValueError(f"{name} must be a positive int, got {value!r}")
     if patch > min(height, width):
-        raise ValueError(f"patch={patch} is larger than the images ({height}x{width})")
+        raise CourseValueError(f"patch={patch} is larger than the images ({height}x{width})")
     fill = _baseline_colour(images, baseline)  # [N, 3, 1, 1]
 
     # One mask per patch position, [P, 1, H, W]: 1 inside the patch.
@@ -312,7 +313,7 @@ def _layer_gradient(
         activation = _fired_once(seen, layer, "Grad-CAM")
         classes = _resolve_target(target, scores)
         if not scores.requires_grad:
-            raise ValueError(f"the model's scores do not depend on the output of layer {_name(model, layer)}")
+            raise CourseValueError(f"the model's scores do not depend on the output of layer {_name(model, layer)}")
         # In eval mode image n's score depends only on image n, so the gradient
         # of the sum holds every image's own gradient. enable_grad: the caller
         # may be in no_grad, and picking S_c out of the scores must be recorded too.
@@ -347,7 +348,7 @@ def _guided_gradient(model: nn.Module, images: Tensor, target: Target) -> tuple[
     """
     relus = [m for m in model.modules() if isinstance(m, nn.ReLU)]
     if not relus:
-        raise ValueError("guided backprop needs nn.ReLU modules, and this model has none")
+        raise CourseValueError("guided backprop needs nn.ReLU modules, and this model has none")
     with _eval_mode(model), _hooks() as handles, torch.inference_mode(False), torch.enable_grad():
         inputs = images.detach().clone().requires_grad_(True)
         for relu in relus:
@@ -399,24 +400,24 @@ def _resolve_target(target: Target, scores: Tensor) -> Tensor:
     if target is None:
         return scores.argmax(dim=1)
     if isinstance(target, str):
-        raise TypeError(f"target must be None, an int, or one int per image; got the string {target!r}")
+        raise CourseTypeError(f"target must be None, an int, or one int per image; got the string {target!r}")
     try:
         classes = torch.as_tensor(target, device=scores.device)
     except (TypeError, ValueError, RuntimeError):
-        raise TypeError(f"target must be None, an int, or one int per image; got {type(target).__name__}") from None
+        raise CourseTypeError(f"target must be None, an int, or one int per image; got {type(target).__name__}") from None
     if classes.dim() == 0:
         classes = classes.expand(n)
     elif classes.dim() != 1 or len(classes) != n:
-        raise ValueError(
+        raise CourseValueError(
             f"target has {classes.numel()} class indices (shape {tuple(classes.shape)}) but the batch has "
             f"{n} images: give one class per image, or a single int for all"
         )
     if classes.is_floating_point() or classes.is_complex() or classes.dtype == torch.bool:
-        raise TypeError(f"target must hold integer class indices, got dtype {classes.dtype}")
+        raise CourseTypeError(f"target must hold integer class indices, got dtype {classes.dtype}")
     bad = (classes < 0) | (classes >= num_classes)
     if bad.any():
         index = int(classes[bad][0])
-        raise ValueError(
+        raise CourseValueError(
             f"class index {index} is out of range for a model with {num_classes} classes "
             f"(expected 0..{num_classes - 1})"
         )
@@ -426,27 +427,27 @@ def _resolve_target(target: Target, scores: Tensor) -> Tensor:
 def _check_images(model: nn.Module, images: Tensor) -> Tensor:
     """A non-empty float batch ``[N, 3, H, W]``, moved to the model's device."""
     if not isinstance(images, Tensor):
-        raise TypeError(f"images must be a torch.Tensor [N, 3, H, W], got {type(images).__name__}")
+        raise CourseTypeError(f"images must be a torch.Tensor [N, 3, H, W], got {type(images).__name__}")
     if images.dim() == 3:
-        raise ValueError(
+        raise CourseValueError(
             f"expected a batch of images [N, 3, H, W], got one image of shape {tuple(images.shape)}: "
             f"add a batch dimension with images[None]"
         )
     if images.dim() != 4 or images.shape[1] != 3:
-        raise ValueError(f"expected images of shape [N, 3, H, W], got shape {tuple(images.shape)}")
+        raise CourseValueError(f"expected images of shape [N, 3, H, W], got shape {tuple(images.shape)}")
     if len(images) == 0:
-        raise ValueError("images is an empty batch (N = 0): there is nothing to explain")
+        raise CourseValueError("images is an empty batch (N = 0): there is nothing to explain")
     if not images.is_floating_point():
-        raise TypeError(f"images must be a float tensor, got dtype {images.dtype}: convert with images.float() / 255")
+        raise CourseTypeError(f"images must be a float tensor, got dtype {images.dtype}: convert with images.float() / 255")
     parameter = next(model.parameters(), None)
     return images if parameter is None else images.to(parameter.device)
 
 
 def _check_submodule(model: nn.Module, module: nn.Module, argument: str) -> None:
     if not isinstance(module, nn.Module):
-        raise TypeError(f"{argument} must be an nn.Module of the model, got {type(module).__name__}")
+        raise CourseTypeError(f"{argument} must be an nn.Module of the model, got {type(module).__name__}")
     if not any(m is module for m in model.modules()):
-        raise ValueError(
+        raise CourseValueError(
             f"{argument} ({type(module).__name__}) is not a submodule of the model: "
             f"pass one of the model's own modules, e.g. model.features"
         )
@@ -455,7 +456,7 @@ def _check_submodule(model: nn.Module, module: nn.Module, argument: str) -> None
 def _check_feature_maps(output: object, module: nn.Module) -> None:
     if not isinstance(output, Tensor) or output.dim() != 4:
         shape = tuple(output.shape) if isinstance(output, Tensor) else type(output).__name__
-        raise ValueError(
+        raise CourseValueError(
             f"Grad-CAM needs a layer whose output is feature maps [N, K, h, w]; "
             f"{type(module).__name__} gives {shape}"
         )
@@ -464,12 +465,12 @@ def _check_feature_maps(output: object, module: nn.Module) -> None:
 def _fired_once(seen: list[Tensor], layer: nn.Module, method: str) -> Tensor:
     """The one output the hook recorded; say clearly when the layer ran zero or several times."""
     if not seen:
-        raise ValueError(
+        raise CourseValueError(
             f"{type(layer).__name__} is a submodule of the model but never ran in model(images) "
             f"(its hook never fired), so {method} has nothing to read: pick a layer on the forward path"
         )
     if len(seen) > 1:
-        raise ValueError(
+        raise CourseValueError(
             f"{type(layer).__name__} ran {len(seen)} times in one forward pass; {method} needs a layer that runs once"
         )
     return seen[0]
@@ -479,7 +480,7 @@ def _scores(model: nn.Module, images: Tensor) -> Tensor:
     scores = model(images)
     if not isinstance(scores, Tensor) or scores.dim() != 2 or len(scores) != len(images):
         shape = tuple(scores.shape) if isinstance(scores, Tensor) else type(scores).__name__
-        raise ValueError(f"the model must return class scores [N, classes], got {shape}")
+        raise CourseValueError(f"the model must return class scores [N, classes], got {shape}")
     return scores
 
 
@@ -491,10 +492,10 @@ def _baseline_colour(images: Tensor, baseline: float | str) -> Tensor:
     """The occlusion fill, ``[N, 3, 1, 1]``: a constant, or each image's mean colour."""
     if isinstance(baseline, str):
         if baseline != "mean":
-            raise ValueError(f"baseline must be a number or 'mean', got {baseline!r}")
+            raise CourseValueError(f"baseline must be a number or 'mean', got {baseline!r}")
         return images.mean(dim=(2, 3), keepdim=True)
     if isinstance(baseline, bool) or not isinstance(baseline, (int, float)):
-        raise TypeError(f"baseline must be a number or 'mean', got {type(baseline).__name__}")
+        raise CourseTypeError(f"baseline must be a number or 'mean', got {type(baseline).__name__}")
     return torch.full_like(images[:, :, :1, :1], float(baseline))
 
 
@@ -513,7 +514,7 @@ _USE_GRAD_CAM = "use grad_cam(model, layer, images) instead"
 def _default_features(model: nn.Module) -> nn.Module:
     features = getattr(model, "features", None)
     if not isinstance(features, nn.Module):
-        raise ValueError(
+        raise CourseValueError(
             f"{type(model).__name__} has no `features` module: pass feature_layer=, e.g. feature_layer=model.layer4"
         )
     return features
@@ -524,7 +525,7 @@ def _default_fc(model: nn.Module) -> nn.Module:
         head = getattr(model, name, None)
         if isinstance(head, nn.Module):
             return head
-    raise ValueError(
+    raise CourseValueError(
         f"{_CAM_NEEDS}, and {type(model).__name__} has no `fc` or `classifier` layer "
         f"(pass fc= if it has one under another name, or {_USE_GRAD_CAM})"
     )
@@ -537,16 +538,16 @@ def _linear_weights(fc: nn.Module) -> tuple[Tensor, Tensor | None]:
     if isinstance(fc, nn.Conv2d) and fc.kernel_size == (1, 1) and fc.groups == 1:
         # A 1x1 convolution is the same linear map applied at every position.
         return fc.weight.detach()[:, :, 0, 0], None if fc.bias is None else fc.bias.detach()
-    raise ValueError(f"{_CAM_NEEDS}, but fc is {type(fc).__name__}, not nn.Linear or a 1x1 nn.Conv2d: {_USE_GRAD_CAM}")
+    raise CourseValueError(f"{_CAM_NEEDS}, but fc is {type(fc).__name__}, not nn.Linear or a 1x1 nn.Conv2d: {_USE_GRAD_CAM}")
 
 
 def _check_gap_linear(features: Tensor, scores: Tensor, weight: Tensor, bias: Tensor | None) -> None:
     """The logits must equal fc(GAP(features)); otherwise the map would not explain them."""
     if not isinstance(features, Tensor) or features.dim() != 4:
         shape = tuple(features.shape) if isinstance(features, Tensor) else type(features).__name__
-        raise ValueError(f"{_CAM_NEEDS}; the feature layer gives {shape}, not feature maps [N, K, h, w]")
+        raise CourseValueError(f"{_CAM_NEEDS}; the feature layer gives {shape}, not feature maps [N, K, h, w]")
     if weight.shape[1] != features.shape[1] or weight.shape[0] != scores.shape[1]:
-        raise ValueError(
+        raise CourseValueError(
             f"{_CAM_NEEDS}: fc maps {weight.shape[1]} channels to {weight.shape[0]} classes, but the features "
             f"have {features.shape[1]} channels and the model {scores.shape[1]} classes: {_USE_GRAD_CAM}"
         )
@@ -556,6 +557,6 @@ def _check_gap_linear(features: Tensor, scores: Tensor, weight: Tensor, bias: Te
     scale = max(1.0, scores.abs().max().item())
     error = (predicted - scores).abs().max().item()
     if error > 1e-3 * scale:
-        raise ValueError(
+        raise CourseValueError(
             f"{_CAM_NEEDS}: the model's scores are not fc(GAP(features)) (max difference {error:.3g}): {_USE_GRAD_CAM}"
         )

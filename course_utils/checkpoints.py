@@ -17,6 +17,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from course_utils.errors import CourseKeyError
 from course_utils.models import MODEL_CLASSES
 from course_utils.scenes import Scenes, load_scenes
 
@@ -40,7 +41,7 @@ def verified_path(name: str, data_dir: Path = DATA_DIR) -> Path:
     data_dir = Path(data_dir)
     manifest = load_manifest(data_dir)
     if name not in manifest["files"]:
-        raise KeyError(f"{name!r} is not in {data_dir / 'manifest.json'}; known files: {sorted(manifest['files'])}")
+        raise CourseKeyError(f"{name!r} is not in {data_dir / 'manifest.json'}; known files: {sorted(manifest['files'])}")
     path = data_dir / name
     if not path.exists():
         raise FileNotFoundError(f"{path} is missing; regenerate data/ with `make checkpoints`")
@@ -63,7 +64,7 @@ def load_model(name: str, data_dir: Path = DATA_DIR, device: torch.device | str 
     data_dir = Path(data_dir)
     models = load_manifest(data_dir)["models"]
     if name not in models:
-        raise KeyError(f"no model {name!r} in data/; available: {sorted(models)}")
+        raise CourseKeyError(f"no model {name!r} in data/; available: {sorted(models)}")
     entry = models[name]
     model = MODEL_CLASSES[entry["class"]](**entry["config"]["model_kwargs"])
     state = torch.load(verified_path(f"{name}.pt", data_dir), map_location="cpu", weights_only=True)

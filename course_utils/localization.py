@@ -34,6 +34,7 @@ import torch
 from scipy import ndimage
 from torch import Tensor
 
+from course_utils.errors import CourseValueError
 from course_utils.maps import min_max_normalise
 
 NO_BOX = (0, 0, 0, 0)
@@ -62,33 +63,33 @@ def _describe(x: object) -> str:
 
 def _check_maps(maps: Tensor, name: str = "maps") -> None:
     if not isinstance(maps, Tensor) or maps.dim() != 3 or not maps.is_floating_point():
-        raise ValueError(f"{name} must be a float tensor of shape [N, H, W], got {_describe(maps)}")
+        raise CourseValueError(f"{name} must be a float tensor of shape [N, H, W], got {_describe(maps)}")
 
 
 def _check_masks(masks: Tensor, name: str = "masks", dims: tuple[int, ...] = (3,)) -> None:
     shape = " or ".join({2: "[H, W]", 3: "[N, H, W]"}[d] for d in dims)
     if not isinstance(masks, Tensor) or masks.dtype != torch.bool or masks.dim() not in dims:
-        raise ValueError(f"{name} must be a bool tensor of shape {shape}, got {_describe(masks)}")
+        raise CourseValueError(f"{name} must be a bool tensor of shape {shape}, got {_describe(masks)}")
 
 
 def _check_boxes(boxes: Tensor, name: str = "boxes") -> None:
     if not isinstance(boxes, Tensor) or boxes.dim() != 2 or boxes.shape[1] != 4 or boxes.dtype == torch.bool:
-        raise ValueError(f"{name} must be a numeric tensor of shape [N, 4], got {_describe(boxes)}")
+        raise CourseValueError(f"{name} must be a numeric tensor of shape [N, 4], got {_describe(boxes)}")
 
 
 def _check_same_shape(a: Tensor, b: Tensor, names: str) -> None:
     if a.shape != b.shape:
-        raise ValueError(f"{names} must match in shape, got {tuple(a.shape)} and {tuple(b.shape)}")
+        raise CourseValueError(f"{names} must match in shape, got {tuple(a.shape)} and {tuple(b.shape)}")
 
 
 def _check_same_n(a: Tensor, b: Tensor, names: str) -> None:
     if len(a) != len(b):
-        raise ValueError(f"{names} must have the same N (one per image), got {len(a)} and {len(b)}")
+        raise CourseValueError(f"{names} must have the same N (one per image), got {len(a)} and {len(b)}")
 
 
 def _check_fraction(value: float, name: str) -> None:
     if not 0.0 <= float(value) <= 1.0:
-        raise ValueError(f"{name} must be in [0, 1], got {value}")
+        raise CourseValueError(f"{name} must be in [0, 1], got {value}")
 
 
 def default_cam_thresholds() -> Tensor:
@@ -105,11 +106,11 @@ def _as_thresholds(cam_thresholds: Sequence[float] | Tensor | None) -> Tensor:
         return default_cam_thresholds()
     t = torch.as_tensor(cam_thresholds, dtype=torch.float64)
     if t.dim() != 1 or t.numel() == 0:
-        raise ValueError(f"cam_thresholds must be a non-empty 1-D sequence, got shape {tuple(t.shape)}")
+        raise CourseValueError(f"cam_thresholds must be a non-empty 1-D sequence, got shape {tuple(t.shape)}")
     if (t < 0).any() or (t > 1).any():
-        raise ValueError(f"cam_thresholds must lie in [0, 1], got values from {t.min().item()} to {t.max().item()}")
+        raise CourseValueError(f"cam_thresholds must lie in [0, 1], got values from {t.min().item()} to {t.max().item()}")
     if (t.diff() <= 0).any():
-        raise ValueError("cam_thresholds must be strictly increasing")
+        raise CourseValueError("cam_thresholds must be strictly increasing")
     return t
 
 
@@ -128,7 +129,7 @@ def threshold_map(maps: Tensor, threshold: float) -> Tensor:
     False above.
     """
     if not isinstance(maps, Tensor) or maps.dim() < 2 or not maps.is_floating_point():
-        raise ValueError(f"maps must be a float tensor of shape [..., H, W], got {_describe(maps)}")
+        raise CourseValueError(f"maps must be a float tensor of shape [..., H, W], got {_describe(maps)}")
     _check_fraction(threshold, "threshold")
     return min_max_normalise(maps) >= threshold
 
@@ -269,9 +270,9 @@ def box_of_mask(mask: Tensor) -> Tensor:
 
 def _check_box_pair(boxes: Tensor, name: str) -> None:
     if not isinstance(boxes, Tensor) or boxes.dim() == 0 or boxes.shape[-1] != 4 or boxes.dtype == torch.bool:
-        raise ValueError(f"{name} must be a numeric tensor of shape [..., 4], got {_describe(boxes)}")
+        raise CourseValueError(f"{name} must be a numeric tensor of shape [..., 4], got {_describe(boxes)}")
     if (boxes[..., 2] < boxes[..., 0]).any() or (boxes[..., 3] < boxes[..., 1]).any():
-        raise ValueError(f"{name} must satisfy x0 <= x1 and y0 <= y1 in every (x0, y0, x1, y1)")
+        raise CourseValueError(f"{name} must satisfy x0 <= x1 and y0 <= y1 in every (x0, y0, x1, y1)")
 
 
 def box_area(boxes: Tensor) -> Tensor:
@@ -336,7 +337,7 @@ def top1_loc(
     _check_same_shape(pred_boxes, gt_boxes, "pred_boxes and gt_boxes")
     for name, x in (("pred_labels", pred_labels), ("labels", labels)):
         if not isinstance(x, Tensor) or x.shape != (len(pred_boxes),):
-            raise ValueError(f"{name} must be a tensor of shape [{len(pred_boxes)}], got {_describe(x)}")
+            raise CourseValueError(f"{name} must be a tensor of shape [{len(pred_boxes)}], got {_describe(x)}")
     _check_fraction(iou_threshold, "iou_threshold")
     hit = (pred_labels == labels) & (box_iou(pred_boxes, gt_boxes) >= iou_threshold)
     return hit.double().mean().item()
@@ -360,7 +361,7 @@ def pointing_game(maps: Tensor, masks: Tensor, *, tolerance: int = 0) -> float:
     _check_masks(masks)
     _check_same_shape(maps, masks, "maps and masks")
     if int(tolerance) != tolerance or tolerance < 0:
-        raise ValueError(f"tolerance must be a non-negative whole number of pixels, got {tolerance}")
+        raise CourseValueError(f"tolerance must be a non-negative whole number of pixels, got {tolerance}")
     n, h, w = maps.shape
     peak = maps.flatten(1).argmax(1)  # the first maximum in raster order
     peak_y, peak_x = peak // w, peak % w
@@ -465,7 +466,7 @@ def box_accuracy_table(
 
 def _check_iou_levels(iou_thresholds: Sequence[float]) -> None:
     if len(iou_thresholds) == 0:
-        raise ValueError("iou_thresholds must name at least one IoU level, e.g. (0.3, 0.5, 0.7)")
+        raise CourseValueError("iou_thresholds must name at least one IoU level, e.g. (0.3, 0.5, 0.7)")
     for value in iou_thresholds:
         _check_fraction(value, "each of iou_thresholds")
 
@@ -479,7 +480,7 @@ def box_accuracy_from_ious(ious: Tensor, iou_thresholds: Sequence[float] = (0.3,
     """
     _check_iou_levels(iou_thresholds)
     if not isinstance(ious, Tensor) or ious.dim() != 2:
-        raise ValueError(f"ious must be a tensor [T, N] from box_ious_at_thresholds, got {_describe(ious)}")
+        raise CourseValueError(f"ious must be a tensor [T, N] from box_ious_at_thresholds, got {_describe(ious)}")
     levels = torch.tensor(list(iou_thresholds), dtype=torch.float64)
     return (ious.double()[None] >= levels[:, None, None]).double().mean(-1)
 
@@ -565,7 +566,7 @@ def pixel_precision_recall(
     """
     _check_maps_and_masks(maps, masks)
     if not masks.any():
-        raise ValueError("masks must contain at least one True pixel: recall is undefined without foreground")
+        raise CourseValueError("masks must contain at least one True pixel: recall is undefined without foreground")
     thresholds = _as_thresholds(cam_thresholds)
     scores = min_max_normalise(maps.detach()).flatten().contiguous()
     counts = _counts_at_or_above(scores, masks.flatten().long(), 2, thresholds).double()
@@ -659,7 +660,7 @@ def mean_map_by_region(maps: Tensor, masks: Tensor, part_masks: Tensor) -> dict[
     _check_maps_and_masks(maps, masks)
     _check_maps_and_masks(maps, part_masks)
     if (part_masks & ~masks).any():
-        raise ValueError("part_masks must lie inside masks (the part is a piece of the object)")
+        raise CourseValueError("part_masks must lie inside masks (the part is a piece of the object)")
     norm = min_max_normalise(maps)
     regions = {"part": part_masks, "rest of object": masks & ~part_masks, "background": ~masks}
     return {name: norm[region].double().mean().item() for name, region in regions.items()}

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
+from course_utils.errors import CourseValueError
 from course_utils.maps import min_max_normalise
 
 NUM_CLASSES = 4
@@ -188,7 +189,7 @@ class ACoL(nn.Module):
     ) -> None:
         super().__init__()
         if not 0.0 < delta <= 1.0:
-            raise ValueError(f"delta must be in (0, 1], got {delta}")
+            raise CourseValueError(f"delta must be in (0, 1], got {delta}")
         self.delta = delta
         self.features = Backbone(widths)
         self.branch_a = class_map_branch(self.features.out_channels, num_classes)

@@ -42,6 +42,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 from torch import Tensor
 
+from course_utils.errors import CourseValueError
 from course_utils.maps import INTERPOLATIONS, to_image
 from course_utils.scenes import CLASS_NAMES, Scenes
 
@@ -65,23 +66,23 @@ def _describe(x: object) -> str:
 def image_array(image: Tensor) -> np.ndarray:
     """An image ``[3, H, W]`` as the ``[H, W, 3]`` numpy array that ``imshow`` wants, clipped to [0, 1]."""
     if not isinstance(image, Tensor) or image.dim() != 3 or image.shape[0] != 3 or not image.is_floating_point():
-        raise ValueError(f"image must be a float tensor of shape [3, H, W] (one RGB image), got {_describe(image)}")
+        raise CourseValueError(f"image must be a float tensor of shape [3, H, W] (one RGB image), got {_describe(image)}")
     return image.detach().cpu().float().clamp(0, 1).permute(1, 2, 0).numpy()
 
 
 def map_array(cam_map: Tensor, size: tuple[int, int], mode: str = "bilinear") -> np.ndarray:
     """One map ``[h, w]``, normalised to [0, 1] then upsampled to ``size``, as a numpy array."""
     if not isinstance(cam_map, Tensor) or cam_map.dim() != 2 or not cam_map.is_floating_point():
-        raise ValueError(f"cam_map must be a float tensor of shape [h, w] (one map), got {_describe(cam_map)}")
+        raise CourseValueError(f"cam_map must be a float tensor of shape [h, w] (one map), got {_describe(cam_map)}")
     if mode not in INTERPOLATIONS:
-        raise ValueError(f"upsample_mode must be one of {INTERPOLATIONS}, got {mode!r}")
+        raise CourseValueError(f"upsample_mode must be one of {INTERPOLATIONS}, got {mode!r}")
     return to_image(cam_map.detach().cpu().float(), size, mode).numpy()
 
 
 def _box_list(box: Tensor | Sequence[float]) -> list[float]:
     values = torch.as_tensor(box).detach().cpu().flatten().tolist()
     if len(values) != 4 or values[2] < values[0] or values[3] < values[1]:
-        raise ValueError(f"a box must be 4 numbers (x0, y0, x1, y1) with x0 <= x1 and y0 <= y1, got {box}")
+        raise CourseValueError(f"a box must be 4 numbers (x0, y0, x1, y1) with x0 <= x1 and y0 <= y1, got {box}")
     return values
 
 
@@ -92,7 +93,7 @@ def _new_axes(size: tuple[float, float] = (4.5, 4.0)) -> Axes:
 
 def _grid(count: int, ncols: int, row_height: float) -> tuple[Figure, np.ndarray]:
     if ncols < 1:
-        raise ValueError(f"ncols must be at least 1, got {ncols}")
+        raise CourseValueError(f"ncols must be at least 1, got {ncols}")
     ncols = min(ncols, count)
     nrows = math.ceil(count / ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(FIG_WIDTH, row_height * nrows), squeeze=False, layout="constrained")
@@ -149,7 +150,7 @@ def overlay_map(
     height, width = image_array(image).shape[:2]
     array = map_array(cam_map, (height, width), upsample_mode)
     if not 0.0 <= alpha <= 1.0:
-        raise ValueError(f"alpha must be in [0, 1], got {alpha}")
+        raise CourseValueError(f"alpha must be in [0, 1], got {alpha}")
     ax = show_image(image, ax, title)
     ax.imshow(array, cmap=cmap, vmin=0.0, vmax=1.0, alpha=alpha, interpolation="nearest")
     if colorbar:
@@ -195,7 +196,7 @@ def _pred_boxes_per_scene(pred_boxes: Tensor | Sequence[Tensor], n: int) -> list
     """``[N, 4]``, ``[N, K, 4]`` or a list of ``[K, 4]``: one ``[K, 4]`` tensor per scene."""
     per_scene = [torch.as_tensor(b).reshape(-1, 4) for b in pred_boxes]
     if len(per_scene) != n:
-        raise ValueError(f"pred_boxes must give boxes for each of the {n} scenes, got {len(per_scene)}")
+        raise CourseValueError(f"pred_boxes must give boxes for each of the {n} scenes, got {len(per_scene)}")
     return per_scene
 
 
@@ -220,12 +221,12 @@ def scene_grid(
     n = len(scenes)
     indices = list(range(n)) if indices is None else [int(i) for i in torch.as_tensor(indices).flatten()]
     if not indices or not all(0 <= i < n for i in indices):
-        raise ValueError(f"indices must be a non-empty list of scene indices in [0, {n}), got {indices}")
+        raise CourseValueError(f"indices must be a non-empty list of scene indices in [0, {n}), got {indices}")
     if maps is not None and (not isinstance(maps, Tensor) or maps.dim() != 3 or len(maps) != n):
-        raise ValueError(f"maps must be a tensor [N, h, w] with one map per scene (N = {n}), got {_describe(maps)}")
+        raise CourseValueError(f"maps must be a tensor [N, h, w] with one map per scene (N = {n}), got {_describe(maps)}")
     preds = _pred_boxes_per_scene(pred_boxes, n) if pred_boxes is not None else None
     if titles is not None and len(titles) != len(indices):
-        raise ValueError(f"titles must have one entry per scene shown ({len(indices)}), got {len(titles)}")
+        raise CourseValueError(f"titles must have one entry per scene shown ({len(indices)}), got {len(titles)}")
 
     fig, axes = _grid(len(indices), ncols, row_height=FIG_WIDTH / min(ncols, len(indices)) + 0.3)
     for k, (ax, i) in enumerate(zip(axes, indices)):
@@ -252,7 +253,7 @@ def compare_maps(
 ) -> Figure:
     """One image, then one labelled overlay per map (``{"CAM": map, "Grad-CAM": map}``), one shared colour bar."""
     if not maps:
-        raise ValueError("maps must name at least one map, e.g. {'CAM': cam_map}")
+        raise CourseValueError("maps must name at least one map, e.g. {'CAM': cam_map}")
     count = len(maps) + 1
     fig, axes = _grid(count, count, row_height=FIG_WIDTH / count + 0.4)
     show_image(image, axes[0], "image")
@@ -284,12 +285,12 @@ def plot_box_accuracy_curve(
     acc = torch.as_tensor(accuracies, dtype=torch.float64).detach().cpu()
     acc = acc[None] if acc.dim() == 1 else acc
     if t.dim() != 1 or acc.dim() != 2 or acc.shape[1] != len(t) or len(t) == 0:
-        raise ValueError(
+        raise CourseValueError(
             f"thresholds must be [T] and accuracies [T] or [L, T] with the same T, "
             f"got shapes {tuple(t.shape)} and {tuple(acc.shape)}"
         )
     if labels is not None and len(labels) != len(acc):
-        raise ValueError(f"labels must name each of the {len(acc)} lines, got {len(labels)}")
+        raise CourseValueError(f"labels must name each of the {len(acc)} lines, got {len(labels)}")
     names = list(labels) if labels is not None else [f"line {k}" for k in range(len(acc))]
 
     ax = ax if ax is not None else _new_axes((6.0, 4.0))

@@ -37,6 +37,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from course_utils.errors import CourseValueError
+
 IMAGE_SIZE = 64
 CLASS_NAMES = ("red", "green", "blue", "yellow")
 """Classes are named after their head's colour, the discriminative part."""
@@ -236,7 +238,7 @@ def _finish(gen: torch.Generator, canvas: _Canvas, grid: tuple[Tensor, Tensor]) 
 
 def _check_count(n: int) -> None:
     if not isinstance(n, int) or n < 1:
-        raise ValueError(f"n must be a positive int (the number of scenes), got {n!r}")
+        raise CourseValueError(f"n must be a positive int (the number of scenes), got {n!r}")
 
 
 # ----------------------------------------------------------------------------- public API
@@ -260,7 +262,7 @@ def make_scenes(
     """
     _check_count(n)
     if not 0.0 <= cue_rate <= 1.0:
-        raise ValueError(f"cue_rate must be in [0, 1], got {cue_rate}")
+        raise CourseValueError(f"cue_rate must be in [0, 1], got {cue_rate}")
     gen = torch.Generator().manual_seed(seed)
     labels = (torch.arange(n) % NUM_CLASSES)[torch.randperm(n, generator=gen)]
     grid = _grid(IMAGE_SIZE)

@@ -27,6 +27,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
+from course_utils.errors import CourseValueError
 from course_utils.models import ACoL, MODEL_CLASSES
 from course_utils.scenes import Scenes, load_scenes, make_pair_scenes, make_scenes, save_scenes
 
@@ -72,7 +73,7 @@ COURSE_MODELS: dict[str, TrainConfig] = {
 def build_model(config: TrainConfig) -> nn.Module:
     """A freshly initialised model, seeded by ``config.seed``."""
     if config.model not in MODEL_CLASSES:
-        raise ValueError(f"unknown model {config.model!r}; expected one of {sorted(MODEL_CLASSES)}")
+        raise CourseValueError(f"unknown model {config.model!r}; expected one of {sorted(MODEL_CLASSES)}")
     torch.manual_seed(config.seed)
     return MODEL_CLASSES[config.model](**config.model_kwargs)
 

@@ -55,6 +55,7 @@ from matplotlib.patches import Rectangle
 from torch import Tensor, nn
 
 from course_utils.cam import _eval_mode, class_activation_map, grad_cam
+from course_utils.errors import CourseValueError
 from course_utils.localization import NO_BOX, box_iou, mask_to_boxes, threshold_map
 from course_utils.maps import min_max_normalise, to_image, upsample
 from course_utils.models import ACoL, ACoLOutput
@@ -92,16 +93,16 @@ def _check_maps(maps: Tensor, leading: tuple[int, ...], what: str) -> None:
     expected = len(leading) + 2
     if not isinstance(maps, Tensor) or maps.dim() != expected or tuple(maps.shape[: len(leading)]) != leading:
         dims = ", ".join(map(str, leading))
-        raise ValueError(f"{what} must be a float tensor [{dims}, h, w], got {_describe(maps)}")
+        raise CourseValueError(f"{what} must be a float tensor [{dims}, h, w], got {_describe(maps)}")
     if not maps.is_floating_point():
-        raise ValueError(f"{what} must be a float tensor, got dtype {maps.dtype}")
+        raise CourseValueError(f"{what} must be a float tensor, got dtype {maps.dtype}")
 
 
 def _check_class(class_index: int, num_classes: int) -> int:
     if isinstance(class_index, bool) or not isinstance(class_index, (int, np.integer)):
-        raise ValueError(f"class_index must be an int, got {class_index!r}")
+        raise CourseValueError(f"class_index must be an int, got {class_index!r}")
     if not 0 <= class_index < num_classes:
-        raise ValueError(f"class_index {class_index} is out of range for {num_classes} classes")
+        raise CourseValueError(f"class_index {class_index} is out of range for {num_classes} classes")
     return int(class_index)
 
 
@@ -254,7 +255,7 @@ def localize_at_threshold(
     library's. An empty mask gives the no-box, IoU 0.
     """
     if len(maps) != len(gt_boxes):
-        raise ValueError(f"maps and gt_boxes must have one entry per scene, got {len(maps)} and {len(gt_boxes)}")
+        raise CourseValueError(f"maps and gt_boxes must have one entry per scene, got {len(maps)} and {len(gt_boxes)}")
     masks = threshold_map(maps, threshold)
     boxes = [mask_to_boxes(mask, multi_contour=multi_contour) for mask in masks]
     ious = torch.stack([box_iou(pred, gt.reshape(1, 4)).max() for pred, gt in zip(boxes, gt_boxes)])
@@ -278,7 +279,7 @@ class ThresholdExplorer(_Explorer):
         self, scenes: Scenes, maps: Tensor, *, threshold: float = 0.2, multi_contour: bool = False, ncols: int = 4
     ) -> None:
         if scenes.boxes.dim() != 2:
-            raise ValueError("ThresholdExplorer needs one-object scenes (boxes [N, 4]); got boxes "
+            raise CourseValueError("ThresholdExplorer needs one-object scenes (boxes [N, 4]); got boxes "
                              f"{tuple(scenes.boxes.shape)}: for two-object scenes, pass one object's boxes")
         n, height, width = len(scenes), *scenes.images.shape[-2:]
         _check_maps(maps, (n,), "maps")
@@ -354,19 +355,19 @@ class _CachedMaps(_Explorer):
     ) -> None:
         n, height, width = len(scenes), *scenes.images.shape[-2:]
         if not maps:
-            raise ValueError("maps must hold at least one entry {name: [N, classes, h, w]}")
+            raise CourseValueError("maps must hold at least one entry {name: [N, classes, h, w]}")
         first = next(iter(maps.values()))
         if not isinstance(first, Tensor) or first.dim() != 4:
-            raise ValueError(f"maps must be [N, classes, h, w], one map per scene and class, got {_describe(first)}")
+            raise CourseValueError(f"maps must be [N, classes, h, w], one map per scene and class, got {_describe(first)}")
         num_classes = first.shape[1]
         for name, value in maps.items():
             _check_maps(value, (n, num_classes), f"maps[{name!r}]")
         if probabilities is not None and tuple(probabilities.shape) != (n, num_classes):
-            raise ValueError(
+            raise CourseValueError(
                 f"probabilities must be [N, classes] = [{n}, {num_classes}], got {_describe(probabilities)}"
             )
         if len(class_names) < num_classes:
-            raise ValueError(f"class_names names {len(class_names)} classes, the maps have {num_classes}")
+            raise CourseValueError(f"class_names names {len(class_names)} classes, the maps have {num_classes}")
         self.scenes, self.class_names, self.num_classes = scenes, list(class_names), num_classes
         self.maps = {name: value.detach().float().cpu() for name, value in maps.items()}
         self.probabilities = probabilities.detach().cpu() if probabilities is not None else None
@@ -395,7 +396,7 @@ class _CachedMaps(_Explorer):
 
     def _select(self, source: str, class_index: int) -> MapResult:
         if source not in self.maps:
-            raise ValueError(f"unknown layer or method {source!r}; known: {list(self.maps)}")
+            raise CourseValueError(f"unknown layer or method {source!r}; known: {list(self.maps)}")
         c = _check_class(class_index, self.num_classes)
         probs = self.probabilities[:, c] if self.probabilities is not None else None
         result = MapResult(source, c, self.maps[source][:, c], self._shown[source][:, c], probs)
@@ -558,7 +559,7 @@ class ACoLExplorer(_Explorer):
     def __init__(self, model: ACoL, scenes: Scenes, *, delta: float | None = None, class_index: int | None = None,
                  class_names: Sequence[str] = CLASS_NAMES) -> None:
         if not isinstance(model, ACoL):
-            raise ValueError(f"ACoLExplorer needs an ACoL model, got {type(model).__name__}")
+            raise CourseValueError(f"ACoLExplorer needs an ACoL model, got {type(model).__name__}")
         self.model, self.scenes, self.class_names = model, scenes, list(class_names)
         with _eval_mode(model), torch.no_grad():
             self.features = model.features(scenes.images)
@@ -590,7 +591,7 @@ class ACoLExplorer(_Explorer):
     def compute(self, delta: float, class_index: int | None) -> ACoLResult:
         """The pure part of :meth:`update`: erase at ``delta`` for the class, run B, fuse."""
         if not 0.0 < float(delta) <= 1.0:
-            raise ValueError(f"delta must be in (0, 1], got {delta}")
+            raise CourseValueError(f"delta must be in (0, 1], got {delta}")
         if class_index is None:
             target = self.predicted
         else:
