@@ -10,13 +10,14 @@ endif
 VENV_PY := .venv/bin/python
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help install lab test bench checkpoints clean
+.PHONY: help install lab test bench checkpoints handout clean
 
 help:
 	@echo "make lab          install everything, then open JupyterLab on the course"
 	@echo "make test         install everything, then run the whole test suite"
 	@echo "make checkpoints  regenerate data/: frozen scenes, trained models, manifest"
 	@echo "make bench        measure the speed targets and print the figures"
+	@echo "make handout      copies of the notebooks without outputs, in outputs/handout/ (for a class)"
 
 .tools/bin/uv:
 	$(PYTHON) -m venv .tools
@@ -40,6 +41,14 @@ checkpoints: install
 bench: install
 	$(UV) sync --locked --inexact --group bench --python $(PYTHON)
 	$(VENV_PY) benchmarks/bench.py
+
+# Learners' copies for a class: the same notebooks with every output cleared, so each cell's
+# result appears only when it is run. The course's own notebooks keep their outputs (nbval
+# compares against them; GitHub shows them).
+HANDOUT_DIR ?= outputs/handout
+handout: install
+	$(VENV_PY) -m jupyter nbconvert --log-level=WARN --to notebook --ClearOutputPreprocessor.enabled=True --output-dir $(HANDOUT_DIR) notebooks/0*.ipynb
+	@echo "cleared copies in $(HANDOUT_DIR)/"
 
 clean:
 	rm -rf .venv .tools .pytest_cache .hypothesis

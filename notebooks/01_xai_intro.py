@@ -195,7 +195,10 @@ from course_utils.scenes import CLASS_NAMES, CUE_CORNER, CUE_GLYPHS, CUE_SIZE, I
 
 
 def in_batches(fn, images, size=100):
-    """``fn`` applied to ``images`` 100 at a time, results concatenated: same numbers, less memory."""
+    """``fn`` applied to ``images`` 100 at a time, results concatenated.
+
+    Same numbers, less memory.
+    """
     with torch.no_grad():
         return torch.cat([fn(chunk) for chunk in images.split(size)])
 
@@ -219,7 +222,8 @@ model = load_model("gap_cnn")
 test = load_split("test")  # 1,000 frozen test scenes
 print(model)
 record = load_manifest()["models"]["gap_cnn"]
-print(f"trained on {record['config']['n_train']:,} scenes; test accuracy {record['test_accuracy']:.3f}")
+print(f"trained on {record['config']['n_train']:,} scenes; "
+      f"test accuracy {record['test_accuracy']:.3f}")
 
 # %% [markdown]
 # We follow one test scene through the model, keeping the batch axis in
@@ -238,7 +242,13 @@ with torch.no_grad():
     logits = model.fc(pooled)  # linear: z_c
     probabilities = logits.softmax(dim=1)  # softmax: p_c
 
-steps = {"image": image, "feature maps": features, "after GAP": pooled, "logits": logits, "probabilities": probabilities}
+steps = {
+    "image": image,
+    "feature maps": features,
+    "after GAP": pooled,
+    "logits": logits,
+    "probabilities": probabilities,
+}
 for name, tensor in steps.items():
     print(f"{name:<15}{list(tensor.shape)}")
 
@@ -257,8 +267,14 @@ with torch.no_grad():
     same = torch.allclose(model(image), logits)
 predicted = logits.argmax(1).item()
 print("logits        ", [round(z, 2) for z in logits[0].tolist()])
-print("probabilities ", [round(p, 3) for p in probabilities[0].tolist()], " sum:", round(probabilities.sum().item(), 3))
-print(f"predicted: {CLASS_NAMES[predicted]}, true: {CLASS_NAMES[label]}; model(image) gives the same logits: {same}")
+print(
+    "probabilities ",
+    [round(p, 3) for p in probabilities[0].tolist()],
+    " sum:",
+    round(probabilities.sum().item(), 3),
+)
+print(f"predicted: {CLASS_NAMES[predicted]}, true: {CLASS_NAMES[label]}; "
+      f"model(image) gives the same logits: {same}")
 
 # %% [markdown]
 # **Do the feature maps still know where the creature is?** Each channel is
@@ -279,10 +295,14 @@ head_y, head_x = head.nonzero().float().mean(0).tolist()
 fig, axes = plt.subplots(1, 5, figsize=(FIG_WIDTH, 2.6), layout="constrained")
 show_image(image[0], axes[0], title=f"test scene {SCENE}\n(class {CLASS_NAMES[label]})")
 for ax, c, k, channel in zip(axes[1:], range(4), top_channel.tolist(), shown):
-    drawn = ax.imshow(channel, cmap="viridis", vmin=0, vmax=shown.max().item(), interpolation="nearest",
-                      extent=(-0.5, IMAGE_SIZE - 0.5, IMAGE_SIZE - 0.5, -0.5))  # on the image's pixel grid
+    drawn = ax.imshow(channel, cmap="viridis", vmin=0, vmax=shown.max().item(),
+                      interpolation="nearest",
+                      # on the image's pixel grid
+                      extent=(-0.5, IMAGE_SIZE - 0.5, IMAGE_SIZE - 0.5, -0.5))
     ax.set_title(f"channel {k}\n(top for {CLASS_NAMES[c]})", fontsize=10)
-    ax.plot(head_x, head_y, marker="o", markersize=12, markerfacecolor="none", markeredgecolor="white")
+    ax.plot(
+        head_x, head_y, marker="o", markersize=12, markerfacecolor="none", markeredgecolor="white"
+    )
     ax.set_axis_off()
 fig.colorbar(drawn, ax=list(axes[1:]), shrink=0.9, label="activation")
 plt.show()
@@ -300,7 +320,8 @@ k = top_channel[label].item()
 row, col = divmod(features[0, k].argmax().item(), features.shape[-1])
 cell = IMAGE_SIZE // features.shape[-1]  # pixels per feature-map position
 peak_cell = head[cell * row : cell * (row + 1), cell * col : cell * (col + 1)]
-print(f"channel {k} peaks at position (row {row}, col {col}): pixel rows {cell * row}-{cell * row + cell - 1}, "
+print(f"channel {k} peaks at position (row {row}, col {col}): "
+      f"pixel rows {cell * row}-{cell * row + cell - 1}, "
       f"columns {cell * col}-{cell * col + cell - 1}")
 print(f"the head's centre is at pixel row {head_y:.1f}, column {head_x:.1f}; "
       f"{int(peak_cell.sum())} of the head's {int(head.sum())} pixels lie in the peak's cell")
@@ -340,7 +361,8 @@ print(f"VGG-16, first fully connected layer alone: {512 * 7 * 7 * 4096:,} weight
 shares = weights[predicted] * pooled[0]  # w_k^c F_k for the predicted class: they add up to z_c
 positive = shares[shares > 0].sort(descending=True).values
 needed = int((positive.cumsum(0) < 0.9 * positive.sum()).sum()) + 1
-print(f"z_{CLASS_NAMES[predicted]} = {shares.sum():.2f}, the sum of {len(shares)} channel contributions")
+print(f"z_{CLASS_NAMES[predicted]} = {shares.sum():.2f}, "
+      f"the sum of {len(shares)} channel contributions")
 print(f"{len(positive)} channels add evidence for {CLASS_NAMES[predicted]}; the largest adds "
       f"{positive[0] / positive.sum():.3f} of it, and {needed} channels are needed for 90%")
 
@@ -370,15 +392,21 @@ print(f"{len(positive)} channels add evidence for {CLASS_NAMES[predicted]}; the 
 # and that corner enlarged below each scene:
 
 # %%
-GLYPH_NAMES = ("filled square", "horizontal bar", "vertical bar", "hollow square")  # CUE_GLYPHS, class by class
-GLYPH_BOX = (CUE_CORNER[1], CUE_CORNER[0], CUE_CORNER[1] + CUE_SIZE, CUE_CORNER[0] + CUE_SIZE)  # (x0, y0, x1, y1)
-CORNER = slice(IMAGE_SIZE - 16, IMAGE_SIZE)  # the bottom-right 16x16 pixels, for the enlarged views
+# CUE_GLYPHS, class by class
+GLYPH_NAMES = ("filled square", "horizontal bar", "vertical bar", "hollow square")
+# (x0, y0, x1, y1)
+GLYPH_BOX = (CUE_CORNER[1], CUE_CORNER[0], CUE_CORNER[1] + CUE_SIZE, CUE_CORNER[0] + CUE_SIZE)
+# the bottom-right 16x16 pixels, for the enlarged views
+CORNER = slice(IMAGE_SIZE - 16, IMAGE_SIZE)
 
 cue_test = load_split("cue_test")  # the cue world, glyph in every scene
 cue_removed = load_split("cue_removed_test")  # the very same scenes, without the glyph
-examples = [int((cue_test.labels == c).nonzero()[0]) for c in range(len(CLASS_NAMES))]  # first scene of each class
+# first scene of each class
+examples = [int((cue_test.labels == c).nonzero()[0]) for c in range(len(CLASS_NAMES))]
 
-fig, axes = plt.subplots(2, 4, figsize=(FIG_WIDTH, 4.9), layout="constrained", height_ratios=(1, 1))
+fig, axes = plt.subplots(
+    2, 4, figsize=(FIG_WIDTH, 4.9), layout="constrained", height_ratios=(1, 1)
+)
 for c, i in enumerate(examples):
     show_image(cue_test.images[i], axes[0, c], title=f"{CLASS_NAMES[c]}: {GLYPH_NAMES[c]}")
     draw_box(axes[0, c], GLYPH_BOX, "orange", linestyle=":", linewidth=1.5)
@@ -397,10 +425,12 @@ plt.show()
 # NBVAL_CHECK_OUTPUT
 cue_model = load_model("cue_gap_cnn")
 glyph_cell = torch.zeros(IMAGE_SIZE, IMAGE_SIZE, dtype=torch.bool)
-glyph_cell[CUE_CORNER[0] : CUE_CORNER[0] + CUE_SIZE, CUE_CORNER[1] : CUE_CORNER[1] + CUE_SIZE] = True
+glyph_cell[CUE_CORNER[0] : CUE_CORNER[0] + CUE_SIZE,
+           CUE_CORNER[1] : CUE_CORNER[1] + CUE_SIZE] = True
 
 changed = (cue_test.images != cue_removed.images).any(dim=1)  # [N, 64, 64]: pixels that differ
-print(f"{len(cue_test)} scenes; pixels that differ outside the glyph cell: {int((changed & ~glyph_cell).sum())}")
+print(f"{len(cue_test)} scenes; pixels that differ outside the glyph cell: "
+      f"{int((changed & ~glyph_cell).sum())}")
 
 probabilities_with = in_batches(lambda x: cue_model(x).softmax(1), cue_test.images)  # [300, 4]
 probabilities_without = in_batches(lambda x: cue_model(x).softmax(1), cue_removed.images)
@@ -417,7 +447,8 @@ print(f"chance (4 balanced classes):            {1 / len(CLASS_NAMES):.3f}")
 # %%
 # NBVAL_CHECK_OUTPUT
 record = load_manifest()["models"]["cue_gap_cnn"]
-print(f"manifest: with the glyph {record['test_accuracy']:.3f}, without {record['cue_removed_test_accuracy']:.3f}")
+print(f"manifest: with the glyph {record['test_accuracy']:.3f}, "
+      f"without {record['cue_removed_test_accuracy']:.3f}")
 
 # %% [markdown]
 # A perfect score on its own test set, and a drop of about 40 points when a
@@ -441,7 +472,8 @@ print(f"manifest: with the glyph {record['test_accuracy']:.3f}, without {record[
 # without the glyph below, with the model's prediction and its probability.
 
 # %%
-maps_with = in_batches(lambda x: class_activation_map(cue_model, x), cue_test.images)  # [300, 16, 16]
+# [300, 16, 16]
+maps_with = in_batches(lambda x: class_activation_map(cue_model, x), cue_test.images)
 maps_without = in_batches(lambda x: class_activation_map(cue_model, x), cue_removed.images)
 
 rows = [("glyph", cue_test, maps_with, predicted_with, probabilities_with.amax(1)),
@@ -453,7 +485,10 @@ for r, (name, scenes, maps, predictions, probs) in enumerate(rows):
         overlay_map(scenes.images[i], maps[i], axes[r, c], title=title, colorbar=False)
         draw_box(axes[r, c], GLYPH_BOX, "orange", linestyle=":", linewidth=1.5)
 add_colorbar(list(axes.flat))
-fig.suptitle("cue_gap_cnn's class map (CAM) for its prediction; true classes red, green, blue, yellow", fontsize=11)
+fig.suptitle(
+    "cue_gap_cnn's class map (CAM) for its prediction; true classes red, green, blue, yellow",
+    fontsize=11,
+)
 plt.show()
 
 # %% [markdown]
@@ -476,12 +511,14 @@ plt.show()
 
 # %%
 # NBVAL_CHECK_OUTPUT
-TOLERANCE = round(15 * IMAGE_SIZE / 224)  # the pointing game's 15 pixels at 224x224, scaled to our images
+# the pointing game's 15 pixels at 224x224, scaled to our images
+TOLERANCE = round(15 * IMAGE_SIZE / 224)
 print(f"tolerance: {TOLERANCE} pixels (one feature-map cell is {cell})")
 
 
 def peak_on(maps, region, tolerance):
-    """Fraction of maps (upsampled to the image) whose peak lies within `tolerance` pixels of `region`."""
+    """Fraction of maps (upsampled to the image) whose peak lies within `tolerance` pixels of
+    `region`."""
     return pointing_game(upsample(maps, IMAGE_SIZE), region, tolerance=tolerance)
 
 
@@ -496,7 +533,9 @@ print(f"{'':<37}{f'within {TOLERANCE} pixels':^22}{'exact':^22}")
 print(f"{'map peak on ...':<37}" + f"{'glyph cell':>12}{'creature':>10}" * 2)
 for name, (maps, scenes) in cases.items():
     visible_cell = glyph_cell & ~scenes.masks  # [N, 64, 64]
-    scores = [peak_on(maps, region, t) for t in (TOLERANCE, 0) for region in (visible_cell, scenes.masks)]
+    scores = [
+        peak_on(maps, region, t) for t in (TOLERANCE, 0) for region in (visible_cell, scenes.masks)
+    ]
     print(f"{name:<37}" + "".join(f"{s:>{w}.3f}" for s, w in zip(scores, (12, 10, 12, 10))))
 
 # %% [markdown]
@@ -650,7 +689,9 @@ checks.check_softmax(probabilities_8, logits_8)
 
 # %% jupyter={"source_hidden": true}
 # Exercise 3: the accuracy over each class's scenes alone.
-per_class = [(predicted_without[cue_removed.labels == c] == c).float().mean().item() for c in range(4)]
+per_class = [
+    (predicted_without[cue_removed.labels == c] == c).float().mean().item() for c in range(4)
+]
 weakest = min(range(4), key=lambda c: per_class[c])
 weakest_class, weakest_accuracy = CLASS_NAMES[weakest], per_class[weakest]
 checks.check_weakest_class(weakest_class, weakest_accuracy)

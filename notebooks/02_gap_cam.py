@@ -229,13 +229,22 @@ from course_utils.checkpoints import load_manifest, load_model, load_split
 from course_utils.localization import mean_map_by_region
 from course_utils.maps import min_max_normalise, to_image, upsample
 from course_utils.models import FlattenCNN
-from course_utils.plots import FIG_WIDTH, LABEL_SIZE, TITLE_SIZE, add_colorbar, overlay_map, scene_grid, show_image
+from course_utils.plots import (
+    FIG_WIDTH,
+    LABEL_SIZE,
+    TITLE_SIZE,
+    add_colorbar,
+    overlay_map,
+    scene_grid,
+    show_image,
+)
 from course_utils.scenes import CLASS_NAMES, make_scenes
 from course_utils.widgets import ClassExplorer
 
 torch.manual_seed(0)
 gap_cnn = load_model("gap_cnn")          # backbone -> GAP -> bias-free linear layer `fc`
-flatten_cnn = load_model("flatten_cnn")  # backbone -> max-pool, flatten, Linear, ReLU, Dropout, Linear
+# backbone -> max-pool, flatten, Linear, ReLU, Dropout, Linear
+flatten_cnn = load_model("flatten_cnn")
 test = load_split("test")                # 1000 frozen test scenes
 print(f"{len(test)} test scenes, images {tuple(test.images.shape[1:])}, classes {CLASS_NAMES}")
 
@@ -285,7 +294,8 @@ def count_parameters(module: nn.Module) -> int:
 
 
 print(f"{'backbone (either model)':32} {count_parameters(gap_cnn.features):>9,}")
-print(f"{'GAP head: gap_cnn.fc':32} {count_parameters(gap_cnn.fc):>9,}   weight {tuple(gap_cnn.fc.weight.shape)}")
+print(f"{'GAP head: gap_cnn.fc':32} {count_parameters(gap_cnn.fc):>9,}   "
+      f"weight {tuple(gap_cnn.fc.weight.shape)}")
 print(f"{'flatten head: flatten_cnn.head':32} {count_parameters(flatten_cnn.head):>9,}")
 for name, p in flatten_cnn.head.named_parameters():
     print(f"{'    head.' + name:32} {p.numel():>9,}   {tuple(p.shape)}")
@@ -308,7 +318,8 @@ manifest = load_manifest()["models"]
 for name in ("gap_cnn", "flatten_cnn"):
     entry = manifest[name]
     print(f"{name:12} trained on {entry['config']['n_train']} scenes: "
-          f"train accuracy {entry['train_accuracy']:.3f}, test accuracy {entry['test_accuracy']:.3f}")
+          f"train accuracy {entry['train_accuracy']:.3f}, "
+          f"test accuracy {entry['test_accuracy']:.3f}")
 
 # %% [markdown]
 # Nothing to see: with 6000 training scenes both heads are perfect on
@@ -352,7 +363,9 @@ def new_head(kind: str) -> nn.Module:
     return nn.Sequential(*list(FlattenCNN().head.children())[2:])  # Linear, ReLU, Dropout, Linear
 
 
-def fit(head: nn.Module, x: torch.Tensor, y: torch.Tensor, steps: int = 100, lr: float = 1e-2) -> nn.Module:
+def fit(
+    head: nn.Module, x: torch.Tensor, y: torch.Tensor, steps: int = 100, lr: float = 1e-2
+) -> nn.Module:
     """Full-batch Adam on fixed inputs; returns the head in eval mode (dropout off).
 
     Adam's update written out, the same rule as torch.optim.Adam: the first
@@ -384,7 +397,8 @@ def loss_and_accuracy(head: nn.Module, x: torch.Tensor, y: torch.Tensor) -> tupl
 # waiting for a second core that a busy machine (Binder, a classroom server) has given away.
 threads = torch.get_num_threads()
 torch.set_num_threads(1)
-results = {kind: [] for kind in head_inputs}  # kind -> one (n, train loss, train acc, test loss, test acc) per size
+# kind -> one (n, train loss, train acc, test loss, test acc) per size
+results = {kind: [] for kind in head_inputs}
 try:
     for kind, to_input in head_inputs.items():
         x_test = to_input(features_test)
@@ -392,15 +406,21 @@ try:
             x_train, y_train = to_input(features_train[:n]), small.labels[:n]
             head = fit(new_head(kind), x_train, y_train)
             results[kind].append(
-                (n, *loss_and_accuracy(head, x_train, y_train), *loss_and_accuracy(head, x_test, test.labels))
+                (
+                    n,
+                    *loss_and_accuracy(head, x_train, y_train),
+                    *loss_and_accuracy(head, x_test, test.labels),
+                )
             )
 finally:
     torch.set_num_threads(threads)
 
-print(f"{'head':14} {'scenes':>6}   {'train loss':>10} {'test loss':>9}   {'train acc':>9} {'test acc':>8}")
+print(f"{'head':14} {'scenes':>6}   {'train loss':>10} {'test loss':>9}   "
+      f"{'train acc':>9} {'test acc':>8}")
 for kind, rows in results.items():
     for n, train_loss, train_acc, test_loss, test_acc in rows:
-        print(f"{kind:14} {n:>6}   {train_loss:>10.4f} {test_loss:>9.3f}   {train_acc:>9.3f} {test_acc:>8.3f}")
+        print(f"{kind:14} {n:>6}   {train_loss:>10.4f} {test_loss:>9.3f}   "
+              f"{train_acc:>9.3f} {test_acc:>8.3f}")
 
 # %% [markdown]
 # How do train and test compare as the training set grows? Overfitting is
@@ -413,7 +433,14 @@ for (kind, rows), colour in zip(results.items(), ("tab:blue", "tab:orange")):
     ax_acc.plot(n, test_acc, "o-", color=colour, label=f"{kind}, test")
     ax_acc.plot(n, train_acc, "s--", color=colour, alpha=0.7, label=f"{kind}, train")
     ax_loss.plot(n, test_loss, "o-", color=colour, label=f"{kind}, test")
-    ax_loss.plot(n, [max(v, 1e-5) for v in train_loss], "s--", color=colour, alpha=0.7, label=f"{kind}, train")
+    ax_loss.plot(
+        n,
+        [max(v, 1e-5) for v in train_loss],
+        "s--",
+        color=colour,
+        alpha=0.7,
+        label=f"{kind}, train",
+    )
 for ax, ylabel in ((ax_acc, "accuracy"), (ax_loss, "cross-entropy (log scale)")):
     ax.set_xscale("log")
     ax.set_xticks(n_sizes, [str(n) for n in n_sizes])
@@ -468,7 +495,9 @@ scene = 8
 x = test.images[scene : scene + 1]  # [1, 3, 64, 64]
 
 stored = {}
-handle = gap_cnn.features.register_forward_hook(lambda module, inputs, output: stored.update(f=output.detach()))
+handle = gap_cnn.features.register_forward_hook(
+    lambda module, inputs, output: stored.update(f=output.detach())
+)
 try:
     with torch.no_grad():
         logits = gap_cnn(x)  # [1, 4]
@@ -476,7 +505,9 @@ finally:
     handle.remove()
 f = stored["f"]                      # [1, K, h, w]
 w = gap_cnn.fc.weight.detach()       # [C, K]
-print("features f:", tuple(f.shape), "  weights w:", tuple(w.shape), "  logits:", tuple(logits.shape))
+print(
+    "features f:", tuple(f.shape), "  weights w:", tuple(w.shape), "  logits:", tuple(logits.shape)
+)
 
 # %% [markdown]
 # The map of **every** class at once is one `einsum`: for each class $c$
@@ -493,15 +524,24 @@ print("CAM, every class:", tuple(cam_by_hand.shape))
 
 # %%
 # NBVAL_CHECK_OUTPUT
-cam_library = torch.stack([class_activation_map(gap_cnn, x, target=c) for c in range(4)], dim=1)  # [1, C, h, w]
+# [1, C, h, w]
+cam_library = torch.stack([class_activation_map(gap_cnn, x, target=c) for c in range(4)], dim=1)
 print("largest |by hand - library|:", round((cam_by_hand - cam_library).abs().max().item(), 5))
 print("the same maps (to float precision):", torch.allclose(cam_by_hand, cam_library, atol=1e-5))
 print()
 print(f"{'class':8} {'logit S_c':>10} {'mean of M_c':>12}")
 for c, name in enumerate(CLASS_NAMES):
     print(f"{name:8} {logits[0, c].item():>10.3f} {cam_by_hand[0, c].mean().item():>12.3f}")
-print("largest |logit - map mean|:", round((logits[0] - cam_by_hand[0].mean(dim=(-2, -1))).abs().max().item(), 5))
-print("predicted class:", CLASS_NAMES[logits.argmax().item()], "  true class:", CLASS_NAMES[test.labels[scene].item()])
+print(
+    "largest |logit - map mean|:",
+    round((logits[0] - cam_by_hand[0].mean(dim=(-2, -1))).abs().max().item(), 5),
+)
+print(
+    "predicted class:",
+    CLASS_NAMES[logits.argmax().item()],
+    "  true class:",
+    CLASS_NAMES[test.labels[scene].item()],
+)
 
 # %% [markdown]
 # The map is a weighted sum of 64 feature maps. Does one channel carry the
@@ -520,7 +560,8 @@ order = shares.argsort(descending=True)
 needed = int((shares[order].cumsum(0) < 0.9 * shares.sum()).sum()) + 1
 print(f"logit of {CLASS_NAMES[c]}: {shares.sum().item():.2f} = sum of 64 shares; "
       f"{int((shares > 0).sum())} channels add to it, {int((shares < 0).sum())} subtract")
-print(f"the largest share is {shares.max().item():.2f}; it takes the {needed} largest to reach 90% of the logit")
+print(f"the largest share is {shares.max().item():.2f}; "
+      f"it takes the {needed} largest to reach 90% of the logit")
 
 top = order[:3]
 rest = terms.sum(0) - terms[top].sum(0)
@@ -528,7 +569,8 @@ panels = [(f"channel {k}", terms[k]) for k in top.tolist()]
 panels += [("the other 61", rest), ("sum: M_c", terms.sum(0))]
 
 fig, axes = plt.subplot_mosaic([["shares"] * 6, ["image", "t0", "t1", "t2", "rest", "sum"]],
-                               figsize=(FIG_WIDTH, 4.6), height_ratios=(1, 1.1), layout="constrained")
+                               figsize=(FIG_WIDTH, 4.6), height_ratios=(1, 1.1),
+                               layout="constrained")
 ax = axes["shares"]
 ax.bar(range(64), shares[order], color=["tab:red" if v > 0 else "tab:blue" for v in shares[order]])
 ax.set_xlabel("channels k, sorted by share", fontsize=LABEL_SIZE)
@@ -539,9 +581,14 @@ show_image(test.images[scene], axes["image"], "image")
 for name, (title, panel) in zip(("t0", "t1", "t2", "rest", "sum"), panels):
     peak = panel.abs().max().item()
     axes[name].imshow(panel, cmap="RdBu_r", vmin=-peak, vmax=peak)
-    axes[name].set_title(f"{title}\nmean {panel.mean():+.2f}, peak {peak:.0f}", fontsize=LABEL_SIZE - 1)
+    axes[name].set_title(
+        f"{title}\nmean {panel.mean():+.2f}, peak {peak:.0f}", fontsize=LABEL_SIZE - 1
+    )
     axes[name].set_axis_off()
-fig.suptitle(f"the class activation map of class {CLASS_NAMES[c]} (16x16), term by term", fontsize=TITLE_SIZE)
+fig.suptitle(
+    f"the class activation map of class {CLASS_NAMES[c]} (16x16), term by term",
+    fontsize=TITLE_SIZE,
+)
 plt.show()
 
 # %% [markdown]
@@ -581,10 +628,18 @@ normalised = min_max_normalise(cam_map)
 for mode, style in zip(modes, ("-", "-", "-")):
     line = upsample(normalised, 64, mode)[pixel_row]          # not clamped: see the overshoot
     ax.plot(range(64), line, style, label=mode, linewidth=1.8)
-ax.plot([4 * i + 1.5 for i in range(16)], normalised[peak_row], "ko", markersize=4, label="map cells (16x16)")
+ax.plot(
+    [4 * i + 1.5 for i in range(16)],
+    normalised[peak_row],
+    "ko",
+    markersize=4,
+    label="map cells (16x16)",
+)
 ax.axhline(0, color="grey", linewidth=0.8)
 ax.axhline(1, color="grey", linewidth=0.8)
-ax.set_xlabel(f"pixel column, along pixel row {pixel_row} (dotted line above)", fontsize=LABEL_SIZE)
+ax.set_xlabel(
+    f"pixel column, along pixel row {pixel_row} (dotted line above)", fontsize=LABEL_SIZE
+)
 ax.set_ylabel("normalised map", fontsize=LABEL_SIZE)
 ax.tick_params(labelsize=LABEL_SIZE)
 ax.legend(fontsize=LABEL_SIZE, ncols=4, loc="upper left")
@@ -609,11 +664,15 @@ plt.show()
 
 # %%
 # NBVAL_CHECK_OUTPUT
-cam_test = class_activation_map(gap_cnn, test.images, target=test.labels)  # [1000, 16, 16], each true class
+# [1000, 16, 16], each true class
+cam_test = class_activation_map(gap_cnn, test.images, target=test.labels)
 bicubic = upsample(min_max_normalise(cam_test), 64, "bicubic")              # not clamped
-print(f"bicubic before clamping: values from {bicubic.min().item():.3f} to {bicubic.max().item():.3f}; "
-      f"{(bicubic.flatten(1).amax(1) > 1.01).float().mean().item():.3f} of the maps overshoot 1.01\n")
-print(f"{'interpolation':13} {'max |A - B|':>11}   {'t':>4}   {'area A':>7} {'area B':>7}   {'IoU(A, B)':>9}")
+print(f"bicubic before clamping: values from {bicubic.min().item():.3f} "
+      f"to {bicubic.max().item():.3f}; "
+      f"{(bicubic.flatten(1).amax(1) > 1.01).float().mean().item():.3f} "
+      "of the maps overshoot 1.01\n")
+print(f"{'interpolation':13} {'max |A - B|':>11}   {'t':>4}   "
+      f"{'area A':>7} {'area B':>7}   {'IoU(A, B)':>9}")
 for mode in modes:
     a = to_image(cam_test, 64, mode)                        # A: normalise, upsample, clamp
     b = min_max_normalise(upsample(cam_test, 64, mode))     # B: upsample, then normalise
@@ -696,7 +755,10 @@ explorer.widget()
 # %%
 maps_64 = to_image(cam_test, 64)  # [1000, 64, 64]: normalised, then bilinear
 fig = scene_grid(test, range(8), maps=cam_test, ncols=4)
-fig.suptitle("CAM of the true class, normalised then bilinear; green: the creature's box", fontsize=TITLE_SIZE)
+fig.suptitle(
+    "CAM of the true class, normalised then bilinear; green: the creature's box",
+    fontsize=TITLE_SIZE,
+)
 plt.show()
 
 # %%
@@ -706,7 +768,8 @@ print("mean normalised map, over the 1000 test scenes:")
 print(f"  on the head (discriminative part): {regions['part']:.3f}")
 print(f"  on the rest of the body:           {regions['rest of object']:.3f}")
 print(f"  on the background:                 {regions['background']:.3f}")
-print(f"share of the creature that is head:  {test.part_masks.sum().item() / test.masks.sum().item():.3f}")
+print("share of the creature that is head:  "
+      f"{test.part_masks.sum().item() / test.masks.sum().item():.3f}")
 
 # %% [markdown]
 # The map is high on the head and much lower on the rest of the body, which

@@ -305,7 +305,8 @@ y_c = scores[torch.arange(len(images)), classes]  # each image's score for its c
 (dy_dA,) = torch.autograd.grad(y_c.sum(), A)  # [N, K, h, w]
 
 alpha = dy_dA.mean(dim=(2, 3))  # alpha_k^c: the spatial mean, [N, K]
-by_hand = F.relu(torch.einsum("nk,nkhw->nhw", alpha, A)).detach()  # ReLU(sum_k alpha_k A^k), [N, h, w]
+# ReLU(sum_k alpha_k A^k), [N, h, w]
+by_hand = F.relu(torch.einsum("nk,nkhw->nhw", alpha, A)).detach()
 
 print("A      ", tuple(A.shape))
 print("alpha  ", tuple(alpha.shape))
@@ -365,9 +366,15 @@ layers = {
     "block 4, 1x1": flatten.features[5],  # 1x1 conv, 16x16: model.features' output
 }
 one = test[:1]
-layer_maps = {name: grad_cam(flatten, layer, one.images, one.labels)[0] for name, layer in layers.items()}
-fig = compare_maps(one.images[0], {f"{name} ({m.shape[0]}x{m.shape[1]})": m for name, m in layer_maps.items()})
-fig.suptitle(f"Grad-CAM of class {CLASS_NAMES[one.labels[0]]} at each block of flatten_cnn", fontsize=11)
+layer_maps = {
+    name: grad_cam(flatten, layer, one.images, one.labels)[0] for name, layer in layers.items()
+}
+fig = compare_maps(
+    one.images[0], {f"{name} ({m.shape[0]}x{m.shape[1]})": m for name, m in layer_maps.items()}
+)
+fig.suptitle(
+    f"Grad-CAM of class {CLASS_NAMES[one.labels[0]]} at each block of flatten_cnn", fontsize=11
+)
 plt.show()
 
 # %% [markdown]
@@ -382,14 +389,16 @@ plt.show()
 # %%
 # NBVAL_CHECK_OUTPUT
 hundred = test[:100]
-print(f"{'layer':<15}{'map':>7}{'head':>7}{'body':>7}{'backgr.':>9}{'peak on creature':>18}{'all zero':>10}")
+print(f"{'layer':<15}{'map':>7}{'head':>7}{'body':>7}{'backgr.':>9}"
+      f"{'peak on creature':>18}{'all zero':>10}")
 for name, layer in layers.items():
     maps = grad_cam(flatten, layer, hundred.images, hundred.labels)
     shown = to_image(maps, 64)  # normalised, then upsampled
     region = mean_map_by_region(shown, hundred.masks, hundred.part_masks)
     empty = (maps.flatten(1).amax(1) == 0).float().mean()
     print(
-        f"{name:<15}{maps.shape[-1]:>4}x{maps.shape[-2]:<2}{region['part']:>7.3f}{region['rest of object']:>7.3f}"
+        f"{name:<15}{maps.shape[-1]:>4}x{maps.shape[-2]:<2}"
+        f"{region['part']:>7.3f}{region['rest of object']:>7.3f}"
         f"{region['background']:>9.3f}{pointing_game(shown, hundred.masks):>18.3f}{empty:>10.3f}"
     )
 
@@ -436,10 +445,12 @@ chooser.widget()
 cam_maps = class_activation_map(gap, images, classes)  # M_c, [N, 16, 16], with its negative values
 grad_cam_maps = grad_cam(gap, gap.features, images, classes)
 Z = cam_maps.shape[-2] * cam_maps.shape[-1]
-positive = cam_maps > 1e-3 * cam_maps.abs().max()  # where M_c is clearly above 0 (ratios near 0 are rounding noise)
+# where M_c is clearly above 0 (ratios near 0 are rounding noise)
+positive = cam_maps > 1e-3 * cam_maps.abs().max()
 ratio = cam_maps[positive] / grad_cam_maps[positive]
 print(f"Z = h * w = {Z}")
-print(f"max |Grad-CAM - ReLU(CAM) / Z|:         {(grad_cam_maps - F.relu(cam_maps) / Z).abs().max():.3f}")
+print("max |Grad-CAM - ReLU(CAM) / Z|:         "
+      f"{(grad_cam_maps - F.relu(cam_maps) / Z).abs().max():.3f}")
 print(f"CAM / Grad-CAM where CAM > 0: from {ratio.min():.3f} to {ratio.max():.3f}")
 print(f"share of CAM positions below 0:         {(cam_maps < 0).float().mean():.3f}")
 
@@ -463,7 +474,9 @@ top_two = pair_scores.topk(2, dim=1).indices.sort(dim=1).values
 both_on_top = (top_two == pair.labels.sort(dim=1).values).all(dim=1)
 confident = (pair_scores.softmax(dim=1).amax(dim=1) > 0.9).float().mean()
 print(f"pair scenes whose top class has p > 0.9:                  {confident:.3f}")
-print(f"pair scenes whose two creatures' classes are the top two: {both_on_top.float().mean():.3f}")
+print(
+    f"pair scenes whose two creatures' classes are the top two: {both_on_top.float().mean():.3f}"
+)
 
 # %% [markdown]
 # Softmax nearly always gives one class almost all the probability, and only
@@ -504,40 +517,62 @@ METHODS = ("guided backprop", "Grad-CAM", "Guided Grad-CAM", "occlusion")
 
 
 def pixel_strength(gradient):
-    """An input gradient [N, 3, H, W] as one map [N, H, W]: the largest absolute value over the colour channels."""
+    """An input gradient [N, 3, H, W] as one map [N, H, W]: the largest absolute value over the
+    colour channels."""
     return gradient.abs().amax(dim=1)
 
 
 def four_maps(model, images, classes):
-    """The four methods' maps for class classes[n] of images[n], each [N, H', W'] (not normalised; occlusion signed)."""
+    """The four methods' maps for class classes[n] of images[n], each [N, H', W'] (not normalised;
+    occlusion signed)."""
     return {
         "guided backprop": pixel_strength(guided_backprop(model, images, classes)),
         "Grad-CAM": grad_cam(model, model.features, images, classes),
         "Guided Grad-CAM": pixel_strength(guided_grad_cam(model, model.features, images, classes)),
-        # batch_size: 64 occluded copies per forward pass stay in the CPU's cache, twice as fast as 256 here.
-        "occlusion": occlusion_map(model, images, classes, patch=8, stride=8, baseline="mean", batch_size=64),
+        # batch_size: 64 occluded copies per forward pass stay in the CPU's cache, twice as fast
+        # as 256 here.
+        "occlusion": occlusion_map(
+            model, images, classes, patch=8, stride=8, baseline="mean", batch_size=64
+        ),
     }
 
 
-shown_scenes = [int(torch.nonzero(both_on_top)[0]), 0]  # the first cat-and-dog scene, then the first scene
-cached = [four_maps(flatten, pair.images[shown_scenes], c) for c in range(len(CLASS_NAMES))]  # per class
+# the first cat-and-dog scene, then the first scene
+shown_scenes = [int(torch.nonzero(both_on_top)[0]), 0]
+# per class
+cached = [four_maps(flatten, pair.images[shown_scenes], c) for c in range(len(CLASS_NAMES))]
 
 
 def show_four_methods(rows):
-    """One row per (scene, class): the scene with that creature's box, then the four maps (occlusion: positive part)."""
+    """One row per (scene, class): the scene with that creature's box, then the four maps
+    (occlusion: positive part)."""
     fig, axes = plt.subplots(
-        len(rows), 5, figsize=(FIG_WIDTH, 1.9 * len(rows) + 0.3), squeeze=False, layout="constrained"
+        len(rows),
+        5,
+        figsize=(FIG_WIDTH, 1.9 * len(rows) + 0.3),
+        squeeze=False,
+        layout="constrained",
     )
     for row, (i, c) in zip(axes, rows):
         n = shown_scenes.index(i)
         image = pair.images[i]
-        show_image(image, row[0], title=f"scene {i}: class {CLASS_NAMES[c]}\n(y = {pair_scores[i, c]:.1f})")
+        show_image(
+            image,
+            row[0],
+            title=f"scene {i}: class {CLASS_NAMES[c]}\n(y = {pair_scores[i, c]:.1f})",
+        )
         for box, label in zip(pair.boxes[i], pair.labels[i].tolist()):
             if label == c:
                 draw_box(row[0], box, GT_COLOUR)
         for ax, name in zip(row[1:], METHODS):
             cam_map = cached[c][name][n]
-            overlay_map(image, cam_map.clamp(min=0) if name == "occlusion" else cam_map, ax, title=name, colorbar=False)
+            overlay_map(
+                image,
+                cam_map.clamp(min=0) if name == "occlusion" else cam_map,
+                ax,
+                title=name,
+                colorbar=False,
+            )
     return fig
 
 
@@ -580,7 +615,9 @@ plt.show()
 # %%
 green = CLASS_NAMES.index("green")
 signed = cached[green]["occlusion"][shown_scenes.index(0)]
-fig = compare_maps(pair.images[0], {"occlusion, signed": signed, "occlusion, positive part": signed.clamp(min=0)})
+fig = compare_maps(
+    pair.images[0], {"occlusion, signed": signed, "occlusion, positive part": signed.clamp(min=0)}
+)
 plt.show()
 
 # %% [markdown]
@@ -596,7 +633,9 @@ plt.show()
 
 # %%
 class_choice = widgets.Dropdown(
-    options=[(name, c) for c, name in enumerate(CLASS_NAMES)], value=int(pair.labels[0, 1]), description="class"
+    options=[(name, c) for c, name in enumerate(CLASS_NAMES)],
+    value=int(pair.labels[0, 1]),
+    description="class",
 )
 four_methods_output = widgets.Output()
 
@@ -633,7 +672,8 @@ widgets.VBox([class_choice, four_methods_output])
 subset = pair[:50]
 size = tuple(subset.images.shape[-2:])
 rows, cols = torch.meshgrid(torch.arange(size[0]), torch.arange(size[1]), indexing="ij")
-centre = -((rows - (size[0] - 1) / 2) ** 2 + (cols - (size[1] - 1) / 2) ** 2).float()  # peaks at the centre
+# peaks at the centre
+centre = -((rows - (size[0] - 1) / 2) ** 2 + (cols - (size[1] - 1) / 2) ** 2).float()
 
 columns = {"left, 0 px": ("left", 0), "right, 0 px": ("right", 0), "left, 4 px": ("left", 4),
            "right, 4 px": ("right", 4), "other, 4 px": ("other", 4)}
@@ -644,12 +684,15 @@ for k, side in enumerate(("left", "right")):
     maps_k["centre baseline"] = centre.expand(len(subset), -1, -1)
     for name, maps in maps_k.items():
         for tolerance in (0, 4):
-            hits[name][side, tolerance] = pointing_game(maps, subset.masks[:, k], tolerance=tolerance)
+            hits[name][side, tolerance] = pointing_game(
+                maps, subset.masks[:, k], tolerance=tolerance
+            )
         # The peak on the *other* creature: the map points at the wrong object (both sides pooled).
         other = pointing_game(maps, subset.masks[:, 1 - k], tolerance=4)
         hits[name]["other", 4] = hits[name].get(("other", 4), 0.0) + other / 2
 
-print(f"pointing game, flatten_cnn, {len(subset)} pair scenes: share of peaks on the explained creature")
+print(f"pointing game, flatten_cnn, {len(subset)} pair scenes: "
+      "share of peaks on the explained creature")
 print(f"(and, last column, on the other creature instead)")
 print(f"{'method':<17}" + "".join(f"{column:>13}" for column in columns))
 for name, score in hits.items():
@@ -689,15 +732,26 @@ for name, score in hits.items():
 
 # %%
 left_class = pair.labels[:, 0]
-counterfactual = counterfactual_grad_cam(flatten, flatten.features, pair.images, left_class)  # [200, 16, 16]
+# [200, 16, 16]
+counterfactual = counterfactual_grad_cam(flatten, flatten.features, pair.images, left_class)
 grad_cam_left = grad_cam(flatten, flatten.features, pair.images, left_class)
 
-fig, axes = plt.subplots(2, 3, figsize=(FIG_WIDTH * 0.75, FIG_WIDTH / 2 + 0.4), layout="constrained")
+fig, axes = plt.subplots(
+    2, 3, figsize=(FIG_WIDTH * 0.75, FIG_WIDTH / 2 + 0.4), layout="constrained"
+)
 for row, i in zip(axes, shown_scenes):
     name = CLASS_NAMES[left_class[i]]
     show_image(pair.images[i], row[0], title=f"scene {i}")
-    overlay_map(pair.images[i], grad_cam_left[i], row[1], title=f"Grad-CAM: for {name}", colorbar=False)
-    overlay_map(pair.images[i], counterfactual[i], row[2], title=f"counterfactual: against {name}", colorbar=False)
+    overlay_map(
+        pair.images[i], grad_cam_left[i], row[1], title=f"Grad-CAM: for {name}", colorbar=False
+    )
+    overlay_map(
+        pair.images[i],
+        counterfactual[i],
+        row[2],
+        title=f"counterfactual: against {name}",
+        colorbar=False,
+    )
 add_colorbar(list(axes[:, 1:].flat))
 plt.show()
 
@@ -734,7 +788,8 @@ REMOVED = 0.05  # share of the image's pixels to grey out
 
 
 def top_pixels(maps, share=REMOVED):
-    """Boolean masks [N, H, W] of the share of pixels where each map (upsampled to the image) is highest."""
+    """Boolean masks [N, H, W] of the share of pixels where each map (upsampled to the image) is
+    highest."""
     up = upsample(maps, 64).flatten(1)
     top = up.topk(int(share * up.shape[1]), dim=1).indices
     return torch.zeros_like(up, dtype=torch.bool).scatter_(1, top, True).view(-1, 64, 64)
@@ -764,15 +819,20 @@ before = class_score(flatten, pair.images, left_class)
 # NBVAL_CHECK_OUTPUT
 print(f"pixels removed per scene: {int(removals['random pixels'][0].sum())} of {64 * 64}; "
       f"mean creature: {pair.masks.flatten(2).sum(-1).float().mean():.3f} pixels")
-print(f"left creature's class, {len(pair)} pair scenes; mean score y^c before: {before.mean():.3f}")
-print(f"{'removed (5% of pixels)':<24}{'mean change':>13}{'median change':>15}{'share where y^c rose':>22}")
+print(
+    f"left creature's class, {len(pair)} pair scenes; mean score y^c before: {before.mean():.3f}"
+)
+print(f"{'removed (5% of pixels)':<24}{'mean change':>13}{'median change':>15}"
+      f"{'share where y^c rose':>22}")
 changes = {}
 for label, masks in removals.items():
     changes[label] = class_score(flatten, grey_out(pair.images, masks), left_class) - before
     change = changes[label]
-    print(f"{label:<24}{change.mean():>13.3f}{change.median():>15.3f}{(change > 0).float().mean():>22.3f}")
+    print(f"{label:<24}{change.mean():>13.3f}{change.median():>15.3f}"
+          f"{(change > 0).float().mean():>22.3f}")
 rise = changes["counterfactual region"]
-print(f"correlation of that rise with -y^c before: {torch.corrcoef(torch.stack([rise, -before]))[0, 1]:.3f}")
+print("correlation of that rise with -y^c before: "
+      f"{torch.corrcoef(torch.stack([rise, -before]))[0, 1]:.3f}")
 
 # %% [markdown]
 # The story holds: removing the counterfactual region raises the left class's
@@ -824,9 +884,13 @@ plt.show()
 loaded = load_imagenet_resnet18(timeout=10.0)
 if loaded is not None:
     resnet, categories = loaded
-    explanation = explain_photo(resnet, categories, sample_photo())  # grad_cam(resnet, resnet.layer4, ...) inside
+    # grad_cam(resnet, resnet.layer4, ...) inside
+    explanation = explain_photo(resnet, categories, sample_photo())
     fig, ax = plt.subplots(figsize=(FIG_WIDTH / 2, FIG_WIDTH / 2 - 0.3), layout="constrained")
-    title = f"Grad-CAM at layer4 (7x7) of the top class:\n{explanation.class_name} (p = {explanation.probability:.2f})"
+    title = (
+        "Grad-CAM at layer4 (7x7) of the top class:\n"
+        f"{explanation.class_name} (p = {explanation.probability:.2f})"
+    )
     overlay_map(explanation.crop, explanation.map, ax, title=title)
     plt.show()
 
@@ -934,7 +998,8 @@ answer = 1 / (16 * 16)
 checks.check_gap_constant(answer)
 
 # %%
-# Exercise 2: dy/dA^1 = [[3, 0], [0, 1]], mean 1; dy/dA^2 = [[0, -2], [0, 0]] + A^2 = [[1, -3], [2, 2]], mean 0.5.
+# Exercise 2: dy/dA^1 = [[3, 0], [0, 1]], mean 1;
+# dy/dA^2 = [[0, -2], [0, 0]] + A^2 = [[1, -3], [2, 2]], mean 0.5.
 toy = checks.TOY_ACTIVATION.clone().requires_grad_(True)
 (toy_gradient,) = torch.autograd.grad(checks.toy_score(toy), toy)
 alpha = toy_gradient.mean(dim=(1, 2))
@@ -952,12 +1017,15 @@ checks.check_alpha_rule(alpha_rule)
 
 
 # %%
-# Exercise 4: the peak of each map, upsampled to the image, and the nearest creature within 4 pixels.
+# Exercise 4: the peak of each map, upsampled to the image, and the nearest creature
+# within 4 pixels.
 def pointed_object(maps, masks, tolerance=4):
     """'left', 'right' or 'neither' for one map [1, h, w] and the scene's two masks [2, H, W]."""
     up = upsample(maps, tuple(masks.shape[-2:]))[0]
     y, x = divmod(int(up.argmax()), up.shape[1])
-    distance = [((torch.nonzero(m) - torch.tensor([y, x])) ** 2).sum(1).min().sqrt().item() for m in masks]
+    distance = [
+        ((torch.nonzero(m) - torch.tensor([y, x])) ** 2).sum(1).min().sqrt().item() for m in masks
+    ]
     nearest = min((0, 1), key=lambda k: distance[k])
     return ("left", "right")[nearest] if distance[nearest] <= tolerance else "neither"
 

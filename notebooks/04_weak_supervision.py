@@ -244,14 +244,16 @@ model = load_model("gap_cnn")
 
 @torch.no_grad()
 def predict_with_cams(net, scenes, batch_size=100):
-    """One pass of a GapCNN over `scenes`: the predicted classes [N] and each true class's CAM [N, 16, 16].
+    """One pass of a GapCNN over `scenes`: predicted classes [N], true classes' CAMs [N, 16, 16].
 
-    CAM is M_c(x, y) = sum_k w_k^c f_k(x, y) (notebook 02). With GAP and a bias-free linear head, the class
-    scores are the maps' means, so the same pass gives the predictions too. Section 3 checks both.
+    CAM is M_c(x, y) = sum_k w_k^c f_k(x, y) (notebook 02). With GAP and a bias-free linear head,
+    the class scores are the maps' means, so the same pass gives the predictions too. Section 3
+    checks both.
     """
     predicted, cams = [], []
     for images, labels in zip(scenes.images.split(batch_size), scenes.labels.split(batch_size)):
-        class_maps = torch.einsum("ck,nkhw->nchw", net.fc.weight, net.features(images))  # [n, 4, 16, 16]
+        # [n, 4, 16, 16]
+        class_maps = torch.einsum("ck,nkhw->nchw", net.fc.weight, net.features(images))
         predicted.append(class_maps.mean(dim=(2, 3)).argmax(1))
         cams.append(class_maps[torch.arange(len(labels)), labels])
     return torch.cat(predicted), torch.cat(cams)
@@ -259,9 +261,11 @@ def predict_with_cams(net, scenes, batch_size=100):
 
 shipped = load_manifest()["models"]["gap_cnn"]
 config = shipped["config"]
-steps = config["epochs"] * -(-config["n_train"] // config["batch_size"])  # epochs x batches per epoch
-print(f"gap_cnn: trained on {config['n_train']:,} labelled scenes, {config['epochs']} epochs = {steps} steps "
-      f"of {config['batch_size']} scenes; test accuracy {shipped['test_accuracy']:.3f}")
+# epochs x batches per epoch
+steps = config["epochs"] * -(-config["n_train"] // config["batch_size"])
+print(f"gap_cnn: trained on {config['n_train']:,} labelled scenes, "
+      f"{config['epochs']} epochs = {steps} steps of {config['batch_size']} scenes; "
+      f"test accuracy {shipped['test_accuracy']:.3f}")
 
 # %% [markdown]
 # ### 1. Incomplete labels: a hundred labelled scenes
@@ -290,8 +294,11 @@ quick_test = test[:500]
 
 
 def train_small(scenes, epochs, seed=0):
-    """A fresh GapCNN trained on `scenes` for `epochs` epochs of batches of 10, with the course's recipe."""
-    config = TrainConfig("GapCNN", n_train=len(scenes), epochs=epochs, batch_size=10, lr=5e-3, seed=seed)
+    """A fresh GapCNN trained on `scenes` for `epochs` epochs of batches of 10, with the course's
+    recipe."""
+    config = TrainConfig(
+        "GapCNN", n_train=len(scenes), epochs=epochs, batch_size=10, lr=5e-3, seed=seed
+    )
     small = build_model(config)  # seeded by config.seed
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
@@ -304,16 +311,22 @@ def train_small(scenes, epochs, seed=0):
 
 few_labels = train_small(pool[:100], epochs=10)
 all_labels = train_small(pool, epochs=1)
-few_predicted, few_cams = predict_with_cams(few_labels, quick_test)  # few_cams: used again in section 6
+# few_cams: used again in section 6
+few_predicted, few_cams = predict_with_cams(few_labels, quick_test)
 all_predicted, _ = predict_with_cams(all_labels, quick_test)
 
 print(f"{'model':<30}{'labelled scenes':>16}{'test accuracy':>15}")
 for name, predicted_test, n_labels in [("100 labels, 10 epochs", few_predicted, 100),
                                        ("1,000 labels, 1 epoch", all_predicted, 1000),
                                        ("shipped gap_cnn (all 1,000)", None, config["n_train"])]:
-    test_accuracy = shipped["test_accuracy"] if predicted_test is None else (predicted_test == quick_test.labels).float().mean()
+    test_accuracy = (
+        shipped["test_accuracy"]
+        if predicted_test is None
+        else (predicted_test == quick_test.labels).float().mean()
+    )
     print(f"{name:<30}{n_labels:>16,}{test_accuracy:>15.2f}")
-print(f"the 100-label model on its own 100 training scenes: accuracy {accuracy(few_labels, pool[:100]):.2f}")
+print("the 100-label model on its own 100 training scenes: "
+      f"accuracy {accuracy(few_labels, pool[:100]):.2f}")
 
 # %% [markdown]
 # With the same number of steps, ten times more labels give a clearly better
@@ -336,11 +349,14 @@ print(f"the 100-label model on its own 100 training scenes: accuracy {accuracy(f
 
 # %%
 def flip_labels(scenes, fraction, seed=0):
-    """A copy of `scenes` in which a random `fraction` of the labels is changed to one of the other classes."""
+    """A copy of `scenes` in which a random `fraction` of the labels is changed to one of the other
+    classes."""
     gen = torch.Generator().manual_seed(seed)
     chosen = torch.randperm(len(scenes), generator=gen)[: round(fraction * len(scenes))]
     labels = scenes.labels.clone()
-    labels[chosen] = (labels[chosen] + torch.randint(1, len(CLASS_NAMES), (len(chosen),), generator=gen)) % len(CLASS_NAMES)
+    labels[chosen] = (
+        labels[chosen] + torch.randint(1, len(CLASS_NAMES), (len(chosen),), generator=gen)
+    ) % len(CLASS_NAMES)
     return Scenes(scenes.images, labels, scenes.masks, scenes.boxes, scenes.part_masks)
 
 
@@ -349,7 +365,10 @@ noisy_labels = train_small(noisy_pool, epochs=1)
 noisy_predicted, _ = predict_with_cams(noisy_labels, quick_test)
 print(f"labels wrong in the noisy pool: {(noisy_pool.labels != pool.labels).float().mean():.2f}")
 print(f"{'model':<30}{'test accuracy':>15}")
-for name, predicted_test in [("1,000 correct labels", all_predicted), ("1,000 labels, 40% wrong", noisy_predicted)]:
+for name, predicted_test in [
+    ("1,000 correct labels", all_predicted),
+    ("1,000 labels, 40% wrong", noisy_predicted),
+]:
     print(f"{name:<30}{(predicted_test == quick_test.labels).float().mean():>15.2f}")
 
 # %% [markdown]
@@ -378,13 +397,17 @@ for name, predicted_test in [("1,000 correct labels", all_predicted), ("1,000 la
 predicted, cams = predict_with_cams(model, test)  # [1000] and [1000, 16, 16]
 maps = to_image(cams)  # normalised, then upsampled bilinearly: [1000, 64, 64]
 with torch.no_grad():
-    same_cam = torch.allclose(cams[:100], class_activation_map(model, test.images[:100], test.labels[:100]), atol=1e-4)
+    same_cam = torch.allclose(
+        cams[:100], class_activation_map(model, test.images[:100], test.labels[:100]), atol=1e-4
+    )
     same_predictions = torch.equal(predicted[:100], model(test.images[:100]).argmax(1))
 
 # %%
 # NBVAL_CHECK_OUTPUT
-print(f"same maps as class_activation_map: {same_cam}; same predictions as the model: {same_predictions}")
-print(f"classification accuracy of gap_cnn on the test split: {(predicted == test.labels).float().mean():.3f}")
+print(f"same maps as class_activation_map: {same_cam}; "
+      f"same predictions as the model: {same_predictions}")
+print("classification accuracy of gap_cnn on the test split: "
+      f"{(predicted == test.labels).float().mean():.3f}")
 print(f"maps: {tuple(maps.shape)}, values from {maps.min():.2f} to {maps.max():.2f}")
 
 # %% [markdown]
@@ -403,11 +426,22 @@ predicted_box = largest_box(mask)
 true_box = test.boxes[SCENE]
 
 fig, axes = plt.subplots(1, 4, figsize=(FIG_WIDTH, 2.9), layout="constrained")
-overlay_map(test.images[SCENE], cams[SCENE], axes[0], title=f"1. CAM ({CLASS_NAMES[test.labels[SCENE]]})",
-            colorbar=False)
+overlay_map(test.images[SCENE], cams[SCENE], axes[0],
+            title=f"1. CAM ({CLASS_NAMES[test.labels[SCENE]]})", colorbar=False)
 show_image(test.images[SCENE], axes[1], title=f"2. mask, t = {T_CAM}")
-axes[1].imshow(np.ma.masked_where(~mask.numpy(), mask.numpy()), cmap="autumn_r", alpha=0.6, interpolation="nearest")
-axes[2].imshow(np.ma.masked_equal(components.numpy(), 0), cmap="tab10", vmin=1, vmax=10, interpolation="nearest")
+axes[1].imshow(
+    np.ma.masked_where(~mask.numpy(), mask.numpy()),
+    cmap="autumn_r",
+    alpha=0.6,
+    interpolation="nearest",
+)
+axes[2].imshow(
+    np.ma.masked_equal(components.numpy(), 0),
+    cmap="tab10",
+    vmin=1,
+    vmax=10,
+    interpolation="nearest",
+)
 axes[2].set_facecolor("black")
 axes[2].set(xticks=[], yticks=[])
 axes[2].set_title(f"3. {count} components", fontsize=10)
@@ -415,7 +449,9 @@ for box in all_boxes:
     draw_box(axes[2], box, "white", linewidth=1)
 show_image(test.images[SCENE], axes[3], title="4. largest component's box")
 draw_box(axes[3], true_box, GT_COLOUR, label="true box")
-draw_box(axes[3], predicted_box, PRED_COLOUR, linestyle="--", label="predicted box (largest component)")
+draw_box(
+    axes[3], predicted_box, PRED_COLOUR, linestyle="--", label="predicted box (largest component)"
+)
 fig.legend(*axes[3].get_legend_handles_labels(), loc="outside lower center", ncols=2, fontsize=9)
 add_colorbar(axes[0])
 plt.show()
@@ -437,7 +473,8 @@ intersection = width * height
 union = (x1 - x0) * (y1 - y0) + (gx1 - gx0) * (gy1 - gy0) - intersection
 print(f"components' boxes: {all_boxes.tolist()}")
 print(f"predicted box {predicted_box.tolist()}, true box {true_box.tolist()}")
-print(f"by hand: intersection {width} x {height} = {intersection} pixels, union {union}, IoU {intersection / union:.3f}")
+print(f"by hand: intersection {width} x {height} = {intersection} pixels, union {union}, "
+      f"IoU {intersection / union:.3f}")
 print(f"box_iou: {box_iou(predicted_box, true_box).item():.3f}")
 
 # %% [markdown]
@@ -503,11 +540,16 @@ curve_ax.set_title(f"best: {best_iou:.2f} at t = {best_t:.2f}", fontsize=10)
 curve_ax.legend(fontsize=9)
 curve_ax.grid(alpha=0.3)
 for ax, index, predicted_mask in zip(scene_axes, SHOWN, best_masks):
-    show_image(test.images[index], ax, title=f"IoU {mask_iou(predicted_mask[None], test.masks[index][None]).item():.2f}")
-    ax.imshow(np.ma.masked_where(~predicted_mask.numpy(), predicted_mask.numpy()), cmap="autumn_r", alpha=0.55,
-              interpolation="nearest")
+    show_image(
+        test.images[index],
+        ax,
+        title=f"IoU {mask_iou(predicted_mask[None], test.masks[index][None]).item():.2f}",
+    )
+    ax.imshow(np.ma.masked_where(~predicted_mask.numpy(), predicted_mask.numpy()), cmap="autumn_r",
+              alpha=0.55, interpolation="nearest")
     ax.contour(test.masks[index].numpy(), levels=[0.5], colors=GT_COLOUR, linewidths=1.5)
-fig.suptitle(f"left: mean mask IoU against threshold; right: masks at t = {best_t:.2f} (yellow), true outlines (green)",
+fig.suptitle("left: mean mask IoU against threshold; "
+             f"right: masks at t = {best_t:.2f} (yellow), true outlines (green)",
              fontsize=10)
 plt.show()
 
@@ -546,9 +588,11 @@ for delta in (0.5, 0.3):
 
 # %%
 few_boxes = torch.stack([largest_box(m) for m in threshold_map(to_image(few_cams), T_CAM)])
-print(f"100-label model, 500 test scenes: accuracy {(few_predicted == quick_test.labels).float().mean():.2f}, "
+print("100-label model, 500 test scenes: "
+      f"accuracy {(few_predicted == quick_test.labels).float().mean():.2f}, "
       f"GT-known Loc (IoU 0.3) {gt_known_loc(few_boxes, quick_test.boxes, 0.3):.2f}, "
-      f"Top-1 Loc (IoU 0.3) {top1_loc(few_predicted, quick_test.labels, few_boxes, quick_test.boxes, 0.3):.2f}")
+      "Top-1 Loc (IoU 0.3) "
+      f"{top1_loc(few_predicted, quick_test.labels, few_boxes, quick_test.boxes, 0.3):.2f}")
 
 # %% [markdown]
 # Top-1 Loc can never exceed the accuracy; exercise 3 asks how low it can
@@ -568,28 +612,36 @@ LEVELS = (0.3, 0.5, 0.7)
 
 
 def box_accuracy(ious, levels=LEVELS):
-    """BoxAcc(t, delta) [levels, T] from the IoUs [T, N]: the fraction of scenes with IoU >= delta at each t."""
+    """BoxAcc(t, delta) [levels, T] from the IoUs [T, N]: the fraction of scenes with IoU >= delta
+    at each t."""
     return box_accuracy_from_ious(ious, levels)
 
 
-# [100, 1000] each: every component's boxes, and the largest component's only (one labelling for both)
+# [100, 1000] each: every component's boxes, and the largest component's only
+# (one labelling for both)
 ious_any, ious_largest = box_ious_both_ways(maps, test.boxes)
 acc_largest = box_accuracy(ious_largest)  # [3, 100]
 acc_cam = box_accuracy(ious_any)  # [3, 100]: the table behind MaxBoxAccV2
 
 # %%
 # NBVAL_CHECK_OUTPUT
-print(f"row t = 0.20 equals the scene-by-scene IoUs: {torch.allclose(ious_largest[20], ious_at_cam_t)}")
-print(f"same as box_accuracy_table (first 100 scenes): "
-      f"{torch.allclose(box_accuracy(ious_any[:, :100]), box_accuracy_table(maps[:100], test.boxes[:100]))}")
+print("row t = 0.20 equals the scene-by-scene IoUs: "
+      f"{torch.allclose(ious_largest[20], ious_at_cam_t)}")
+same = torch.allclose(
+    box_accuracy(ious_any[:, :100]), box_accuracy_table(maps[:100], test.boxes[:100])
+)
+print(f"same as box_accuracy_table (first 100 scenes): {same}")
 best_05 = int(acc_largest[1].argmax())
-print(f"MaxBoxAcc   (IoU 0.5, largest component): {acc_largest[1, best_05]:.3f} at t = {thresholds[best_05]:.2f}")
+print(f"MaxBoxAcc   (IoU 0.5, largest component): {acc_largest[1, best_05]:.3f} "
+      f"at t = {thresholds[best_05]:.2f}")
 for level, row in zip(LEVELS, acc_cam):
-    print(f"  IoU {level}, all components: best {row.max():.3f} at t = {thresholds[row.argmax()]:.2f}, "
+    print(f"  IoU {level}, all components: "
+          f"best {row.max():.3f} at t = {thresholds[row.argmax()]:.2f}, "
           f"at t = {T_CAM}: {row[20]:.3f}")
 print(f"MaxBoxAccV2 (mean of the three bests):    {acc_cam.amax(1).mean():.3f}")
 print(f"PxAP:                                     {pxap(maps, test.masks):.3f}")
-print(f"(creature pixels: {test.masks.float().mean():.3f} of all pixels, the PxAP of a map that knows nothing)")
+print(f"(creature pixels: {test.masks.float().mean():.3f} of all pixels, "
+      "the PxAP of a map that knows nothing)")
 
 # %% [markdown]
 # Even with the best threshold, only 9% of CAM's boxes reach IoU 0.5, and
@@ -613,15 +665,22 @@ print(f"(creature pixels: {test.masks.float().mean():.3f} of all pixels, the PxA
 # %%
 acol = load_model("acol_05")
 with torch.no_grad():
-    acol_maps = to_image(torch.cat([acol.run(x, y).fused
-                                    for x, y in zip(test.images.split(100), test.labels.split(100))]))
-acc_acol = box_accuracy(box_ious_at_thresholds(acol_maps, test.boxes, multi_contour=True))  # [3, 100]
+    acol_maps = to_image(
+        torch.cat([acol.run(x, y).fused
+                   for x, y in zip(test.images.split(100), test.labels.split(100))])
+    )
+# [3, 100]
+acc_acol = box_accuracy(box_ious_at_thresholds(acol_maps, test.boxes, multi_contour=True))
 
 # %%
-fig, (left, right) = plt.subplots(1, 2, figsize=(FIG_WIDTH, 3.8), layout="constrained", sharey=True)
+fig, (left, right) = plt.subplots(
+    1, 2, figsize=(FIG_WIDTH, 3.8), layout="constrained", sharey=True
+)
 plot_box_accuracy_curve(thresholds, acc_cam, left, labels=[f"IoU {level}" for level in LEVELS])
 left.set_title("CAM (gap_cnn): one curve per IoU level", fontsize=10)
-plot_box_accuracy_curve(thresholds, torch.stack([acc_cam[0], acc_acol[0]]), right, labels=["CAM", "ACoL (delta 0.5)"])
+plot_box_accuracy_curve(
+    thresholds, torch.stack([acc_cam[0], acc_acol[0]]), right, labels=["CAM", "ACoL (delta 0.5)"]
+)
 right.set_title("CAM and ACoL at IoU 0.3", fontsize=10)
 for ax in (left, right):
     ax.axvline(T_CAM, color="grey", linestyle=":")
@@ -639,11 +698,16 @@ plt.show()
 
 # %%
 # NBVAL_CHECK_OUTPUT
-print(f"{'':<18}{'at t = 0.2 (IoU 0.3 / 0.5 / 0.7)':>34}{'best t per level':>20}{'MaxBoxAccV2':>13}{'PxAP':>7}")
-for name, table, method_maps in [("CAM", acc_cam, maps), ("ACoL (delta 0.5)", acc_acol, acol_maps)]:
+print(f"{'':<18}{'at t = 0.2 (IoU 0.3 / 0.5 / 0.7)':>34}{'best t per level':>20}"
+      f"{'MaxBoxAccV2':>13}{'PxAP':>7}")
+for name, table, method_maps in [
+    ("CAM", acc_cam, maps),
+    ("ACoL (delta 0.5)", acc_acol, acol_maps),
+]:
     fixed = " / ".join(f"{v:.3f}" for v in table[:, 20].tolist())
     best_ts = " / ".join(f"{thresholds[k]:.2f}" for k in table.argmax(1).tolist())
-    print(f"{name:<18}{fixed:>34}{best_ts:>20}{table.amax(1).mean():>13.3f}{pxap(method_maps, test.masks):>7.3f}")
+    print(f"{name:<18}{fixed:>34}{best_ts:>20}{table.amax(1).mean():>13.3f}"
+          f"{pxap(method_maps, test.masks):>7.3f}")
 
 # %% [markdown]
 # At $t = 0.2$, CAM beats ACoL at every IoU level (0.642 against 0.355 at
@@ -665,9 +729,15 @@ held_out = make_scenes(100, seed=41)
 with torch.no_grad():
     held_cam = to_image(class_activation_map(model, held_out.images, held_out.labels))
     held_acol = to_image(acol.run(held_out.images, held_out.labels).fused)
-print(f"{'':<20}{'t chosen on 100 held-out scenes':>33}{'test accuracy there':>22}{'test best':>11}")
-for name, held_maps, table in [("CAM", held_cam, acc_cam), ("ACoL (delta 0.5)", held_acol, acc_acol)]:
-    chosen = box_accuracy(box_ious_at_thresholds(held_maps, held_out.boxes)).argmax(1)  # one t per IoU level
+print(
+    f"{'':<20}{'t chosen on 100 held-out scenes':>33}{'test accuracy there':>22}{'test best':>11}"
+)
+for name, held_maps, table in [
+    ("CAM", held_cam, acc_cam),
+    ("ACoL (delta 0.5)", held_acol, acc_acol),
+]:
+    # one t per IoU level
+    chosen = box_accuracy(box_ious_at_thresholds(held_maps, held_out.boxes)).argmax(1)
     at_chosen = table[torch.arange(len(LEVELS)), chosen]
     print(f"{name:<20}{' / '.join(f'{thresholds[k]:.2f}' for k in chosen.tolist()):>33}"
           f"{at_chosen.mean():>22.3f}{table.amax(1).mean():>11.3f}")
@@ -691,7 +761,10 @@ for name, held_maps, table in [("CAM", held_cam, acc_cam), ("ACoL (delta 0.5)", 
 regions = mean_map_by_region(maps, test.masks, test.part_masks)
 head_pixels = test.part_masks.sum((1, 2)).double().mean()
 creature_pixels = test.masks.sum((1, 2)).double().mean()
-print("mean normalised CAM on " + ", ".join(f"{name}: {value:.2f}" for name, value in regions.items()))
+print(
+    "mean normalised CAM on "
+    + ", ".join(f"{name}: {value:.2f}" for name, value in regions.items())
+)
 print(f"a head covers {head_pixels:.0f} pixels on average, a whole creature {creature_pixels:.0f} "
       f"({head_pixels / creature_pixels:.0%} of it is head)")
 
@@ -706,7 +779,8 @@ print(f"a head covers {head_pixels:.0f} pixels on average, a whole creature {cre
 
 # %%
 def kept_fraction(values, thresholds):
-    """For each threshold t, the fraction of `values` that are >= t (sorted once, then one binary search per t)."""
+    """For each threshold t, the fraction of `values` that are >= t (sorted once, then one binary
+    search per t)."""
     ordered = values.flatten().sort().values
     return 1 - torch.searchsorted(ordered, thresholds.to(ordered.dtype)).double() / len(ordered)
 
@@ -724,11 +798,14 @@ best_box_t = thresholds[acc_cam[1].argmax()].item()  # the best threshold at IoU
 # NBVAL_CHECK_OUTPUT
 for t in (best_box_t, T_CAM, 0.5, 0.7):
     k = int(round(t * 100))
-    print(f"t = {t:.2f} keeps " + ", ".join(f"{name} {curve[k]:.2f}" for name, curve in kept.items()))
+    print(
+        f"t = {t:.2f} keeps " + ", ".join(f"{name} {curve[k]:.2f}" for name, curve in kept.items())
+    )
 best_mask = threshold_map(maps, best_t)
 creature_kept = (best_mask & test.masks).sum() / test.masks.sum()
 mask_on_creature = (best_mask & test.masks).sum() / best_mask.sum()
-print(f"best mask threshold t = {best_t:.2f}: covers {creature_kept:.2f} of the creatures' pixels, "
+print(f"best mask threshold t = {best_t:.2f}: "
+      f"covers {creature_kept:.2f} of the creatures' pixels, "
       f"and {mask_on_creature:.2f} of its pixels are creature")
 
 # %%
@@ -737,8 +814,14 @@ for name, curve in kept.items():
     ax.plot(thresholds, curve, linewidth=2, label=name)
 ax.axvline(best_box_t, color="grey", linestyle="--", label=f"best t at IoU 0.5 ({best_box_t:.2f})")
 ax.axvline(T_CAM, color="grey", linestyle=":", label=f"t = {T_CAM}")
-ax.set(xlabel="CAM threshold t", ylabel="fraction of pixels kept in the mask", xlim=(0, 1), ylim=(0, 1.02))
-ax.set_title("Which pixels does the mask keep? The head up to high thresholds, the body only at low ones",
+ax.set(
+    xlabel="CAM threshold t",
+    ylabel="fraction of pixels kept in the mask",
+    xlim=(0, 1),
+    ylim=(0, 1.02),
+)
+ax.set_title("Which pixels does the mask keep? "
+             "The head up to high thresholds, the body only at low ones",
              fontsize=10)
 ax.legend(fontsize=9, loc="center right")
 ax.grid(alpha=0.3)
@@ -770,8 +853,12 @@ def centre(boxes):
 
 def share_inside(pred, truth):
     """The fraction of each true box's area that lies inside the predicted box."""
-    overlap_w = (torch.minimum(pred[:, 2], truth[:, 2]) - torch.maximum(pred[:, 0], truth[:, 0])).clamp_min(0)
-    overlap_h = (torch.minimum(pred[:, 3], truth[:, 3]) - torch.maximum(pred[:, 1], truth[:, 1])).clamp_min(0)
+    overlap_w = (
+        torch.minimum(pred[:, 2], truth[:, 2]) - torch.maximum(pred[:, 0], truth[:, 0])
+    ).clamp_min(0)
+    overlap_h = (
+        torch.minimum(pred[:, 3], truth[:, 3]) - torch.maximum(pred[:, 1], truth[:, 1])
+    ).clamp_min(0)
     return (overlap_w * overlap_h).double() / box_area(truth)
 
 
@@ -781,12 +868,18 @@ print(f"  mean IoU                           {box_iou(boxes_at_cam_t, head_boxes
 to_head = (centre(boxes_at_cam_t) - centre(head_boxes)).norm(dim=1)
 to_creature = (centre(boxes_at_cam_t) - centre(test.boxes)).norm(dim=1)
 print(f"  mean distance of box centres (px)  {to_head.mean():>10.1f}{to_creature.mean():>14.1f}")
-print(f"  share of the true box inside       {share_inside(boxes_at_cam_t, head_boxes).mean():>10.3f}"
+print("  share of the true box inside       "
+      f"{share_inside(boxes_at_cam_t, head_boxes).mean():>10.3f}"
       f"{share_inside(boxes_at_cam_t, test.boxes).mean():>14.3f}")
-print(f"box centre nearer the head's than the creature's in {(to_head < to_creature).float().mean():.3f} of the scenes")
+print("box centre nearer the head's than the creature's in "
+      f"{(to_head < to_creature).float().mean():.3f} of the scenes")
 sizes = {name: (b[:, 2:] - b[:, :2]).double().mean(0).tolist()
-         for name, b in [("head", head_boxes), ("CAM's box", boxes_at_cam_t), ("creature", test.boxes)]}
-print("mean box width x height (px): " + ", ".join(f"{name} {w:.1f} x {h:.1f}" for name, (w, h) in sizes.items()))
+         for name, b in [("head", head_boxes), ("CAM's box", boxes_at_cam_t),
+                         ("creature", test.boxes)]}
+print(
+    "mean box width x height (px): "
+    + ", ".join(f"{name} {w:.1f} x {h:.1f}" for name, (w, h) in sizes.items())
+)
 
 # %% [markdown]
 # One number goes against the simple story: the IoU with the head's box is
@@ -807,10 +900,13 @@ print("mean box width x height (px): " + ", ".join(f"{name} {w:.1f} x {h:.1f}" f
 fig, axes = plt.subplots(1, 4, figsize=(FIG_WIDTH, 2.9), layout="constrained")
 for ax, index in zip(axes, SHOWN):
     overlay_map(test.images[index], cams[index], ax, colorbar=False,
-                title=f"IoU with creature {ious_at_cam_t[index]:.2f}\nwith head {box_iou(boxes_at_cam_t[index], head_boxes[index]):.2f}")
+                title=f"IoU with creature {ious_at_cam_t[index]:.2f}\n"
+                      f"with head {box_iou(boxes_at_cam_t[index], head_boxes[index]):.2f}")
     draw_box(ax, test.boxes[index], GT_COLOUR, label="creature's box")
     draw_box(ax, head_boxes[index], "cyan", linestyle=":", label="head's box")
-    draw_box(ax, boxes_at_cam_t[index], PRED_COLOUR, linestyle="--", label=f"CAM's box, t = {T_CAM}")
+    draw_box(
+        ax, boxes_at_cam_t[index], PRED_COLOUR, linestyle="--", label=f"CAM's box, t = {T_CAM}"
+    )
 fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncols=3, fontsize=9)
 add_colorbar(list(axes))
 plt.show()
@@ -932,7 +1028,8 @@ checks.check_head_mask(head_threshold, head_iou)
 # Exercise 1: with exclusive corners the width of a box is x1 - x0, and the overlap's width
 # min(x1, x1') - max(x0, x0') is clamped at 0 when the boxes do not overlap. An empty union
 # (two boxes without pixels) gives 0, not a division by zero.
-# First pair: overlap 3 x 3 = 9 pixels; areas 6 x 6 = 36 and 8 x 4 = 32; IoU 9 / (36 + 32 - 9) = 9 / 59.
+# First pair: overlap 3 x 3 = 9 pixels; areas 6 x 6 = 36 and 8 x 4 = 32;
+# IoU 9 / (36 + 32 - 9) = 9 / 59.
 def my_box_iou(a, b):
     width = max(0, min(a[2], b[2]) - max(a[0], b[0]))
     height = max(0, min(a[3], b[3]) - max(a[1], b[1]))
@@ -944,7 +1041,8 @@ def my_box_iou(a, b):
 checks.check_box_iou(my_box_iou)
 
 # %% jupyter={"source_hidden": true}
-# Exercise 2: few labels; a tag where an outline is wanted; wrong labels; a class where a box is wanted.
+# Exercise 2: few labels; a tag where an outline is wanted; wrong labels;
+# a class where a box is wanted.
 kinds = ["incomplete", "inexact", "inaccurate", "inexact"]
 checks.check_kinds(kinds)
 

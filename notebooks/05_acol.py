@@ -266,8 +266,8 @@ print(f"{'gap_cnn':<10}{'-':>7}{manifest['gap_cnn']['test_accuracy']:>11.3f}")
 for d, name in ACOL_NAMES.items():
     entry = manifest[name]
     assert acol_models[d].delta == d
-    print(f"{name:<10}{d:>7.1f}{entry['test_accuracy']:>11.3f}{entry['branch_a_test_accuracy']:>9.3f}"
-          f"{entry['branch_b_test_accuracy']:>9.3f}")
+    print(f"{name:<10}{d:>7.1f}{entry['test_accuracy']:>11.3f}"
+          f"{entry['branch_a_test_accuracy']:>9.3f}{entry['branch_b_test_accuracy']:>9.3f}")
 
 # %% [markdown]
 # Every model classifies nearly perfectly, and so does classifier A of
@@ -286,21 +286,30 @@ for d, name in ACOL_NAMES.items():
 
 # %%
 def draw_acol_diagram():
-    """ACoL's data flow: boxes for the steps, arrows for the tensors (shapes for the course's models)."""
+    """ACoL's data flow: boxes for the steps, arrows for the tensors (shapes for the course's
+    models)."""
     fig, ax = plt.subplots(figsize=(FIG_WIDTH, 3.9))
     ax.set_xlim(-0.1, 10.2)
     ax.set_ylim(-0.15, 4.75)
     ax.set_axis_off()
-    colours = {"data": "#e8e8e8", "A": "#cfe3f7", "B": "#fbe0c8", "erase": "#f3c4c4", "out": "#d7efd2"}
+    colours = {
+        "data": "#e8e8e8",
+        "A": "#cfe3f7",
+        "B": "#fbe0c8",
+        "erase": "#f3c4c4",
+        "out": "#d7efd2",
+    }
 
     def box(x, y, w, h, text, kind):
-        ax.add_patch(FancyBboxPatch((x, y), w, h, boxstyle="round,pad=0.05", facecolor=colours[kind],
-                                    edgecolor="0.3", linewidth=1))
+        ax.add_patch(FancyBboxPatch((x, y), w, h, boxstyle="round,pad=0.05",
+                                    facecolor=colours[kind], edgecolor="0.3", linewidth=1))
         ax.text(x + w / 2, y + h / 2, text, ha="center", va="center", fontsize=LABEL_SIZE)
         return (x, y, w, h)
 
     def arrow(start, end, text=None, offset=(0, 0.12)):
-        ax.annotate("", xy=end, xytext=start, arrowprops=dict(arrowstyle="-|>", color="0.25", lw=1.3))
+        ax.annotate(
+            "", xy=end, xytext=start, arrowprops=dict(arrowstyle="-|>", color="0.25", lw=1.3)
+        )
         if text:
             ax.text((start[0] + end[0]) / 2 + offset[0], (start[1] + end[1]) / 2 + offset[1], text,
                     ha="center", va="bottom", fontsize=LABEL_SIZE - 1, color="0.25")
@@ -308,7 +317,9 @@ def draw_acol_diagram():
     image = box(0.0, 1.85, 1.15, 0.9, "image\n3×64×64", "data")
     backbone = box(1.6, 1.75, 1.35, 1.1, "shared\nbackbone\n$f_k$: 64×16×16", "data")
     a = box(3.7, 3.35, 2.0, 1.2, "classifier A\n1×1 conv → $M^A$: 4×16×16\nGAP → $S^A$", "A")
-    erase = box(3.7, 0.0, 2.0, 1.2, "erase\n$\\tilde f_k = f_k\\,[\\tilde M^A_c < \\delta]$", "erase")
+    erase = box(
+        3.7, 0.0, 2.0, 1.2, "erase\n$\\tilde f_k = f_k\\,[\\tilde M^A_c < \\delta]$", "erase"
+    )
     b = box(6.3, 0.0, 1.75, 1.2, "classifier B\n1×1 conv → $M^B$\nGAP → $S^B$", "B")
     fused = box(6.3, 1.75, 1.75, 1.1, "localization\n$\\max(\\tilde M^A_c, \\tilde M^B_c)$", "out")
     loss_a = box(8.6, 3.55, 1.5, 0.8, "$\\mathrm{CE}(S^A, y)$", "A")
@@ -323,8 +334,18 @@ def draw_acol_diagram():
     arrow((erase[0] + erase[2], 0.6), (b[0], 0.6), "$\\tilde f_k$")
     arrow((a[0] + a[2], a[1] + 0.9), (loss_a[0], loss_a[1] + 0.4))
     arrow((b[0] + b[2], 0.6), (loss_b[0], 0.6))
-    arrow((a[0] + a[2], a[1] + 0.15), (fused[0] + 0.9, fused[1] + fused[3]), "$\\tilde M^A_c$", offset=(0.25, 0))
-    arrow((b[0] + 0.9, b[1] + b[3]), (fused[0] + 0.9, fused[1]), "$\\tilde M^B_c$", offset=(0.3, -0.1))
+    arrow(
+        (a[0] + a[2], a[1] + 0.15),
+        (fused[0] + 0.9, fused[1] + fused[3]),
+        "$\\tilde M^A_c$",
+        offset=(0.25, 0),
+    )
+    arrow(
+        (b[0] + 0.9, b[1] + b[3]),
+        (fused[0] + 0.9, fused[1]),
+        "$\\tilde M^B_c$",
+        offset=(0.3, -0.1),
+    )
     return fig
 
 
@@ -427,7 +448,14 @@ rows = []
 for d in test_deltas.tolist():
     with torch.no_grad():
         o = acol.from_features(cached, label, d, cached_a)  # erase at d, rerun B
-    rows.append((d, o.erased.float().mean().item(), o.logits_b.softmax(1)[0, c].item(), o.logits_b[0, c].item()))
+    rows.append(
+        (
+            d,
+            o.erased.float().mean().item(),
+            o.logits_b.softmax(1)[0, c].item(),
+            o.logits_b[0, c].item(),
+        )
+    )
 
 print(f"scene {SCENE} (class {CLASS_NAMES[c]}); acol_05 was trained at delta = 0.5")
 print(f"{'delta':>6}{'erased':>9}{'p_B(' + CLASS_NAMES[c] + ')':>12}{'S^B':>8}")
@@ -479,12 +507,16 @@ plt.show()
 # do not check the numbers of this short run.
 
 # %%
-short_config = TrainConfig("ACoL", {"delta": 0.5}, n_train=1500, epochs=2, batch_size=32, lr=0.01, seed=0)
-train_scenes = make_scenes(short_config.n_train, TRAIN_SEED)  # the training seed: never the test scenes' seed
+short_config = TrainConfig(
+    "ACoL", {"delta": 0.5}, n_train=1500, epochs=2, batch_size=32, lr=0.01, seed=0
+)
+# the training seed: never the test scenes' seed
+train_scenes = make_scenes(short_config.n_train, TRAIN_SEED)
 short_model = build_model(short_config)
 start = time.perf_counter()
 history = train(short_model, train_scenes, short_config, progress=True)
-print(f"trained in {time.perf_counter() - start:.1f} s; mean loss per epoch: {[round(h, 2) for h in history]}")
+print(f"trained in {time.perf_counter() - start:.1f} s; "
+      f"mean loss per epoch: {[round(h, 2) for h in history]}")
 
 # %% [markdown]
 # How does it compare with the shipped `acol_05`? Accuracy of the model and
@@ -497,7 +529,7 @@ print(f"trained in {time.perf_counter() - start:.1f} s; mean loss per epoch: {[r
 
 # %%
 def acol_passes(model, scenes):
-    """One backbone pass, then ACoL's heads twice from the same features (``from_features``, cheap).
+    """One backbone pass, then ACoL's heads twice from the same (cached) features.
 
     Returns the pass that erases each image's predicted class (what ``model(images)`` does at test
     time) and the pass that erases its true class (the GT-known maps of section 7).
@@ -513,13 +545,16 @@ def hit_rate(logits, labels):
 
 
 short_test, short_known = acol_passes(short_model, test)
-short_acc = hit_rate(short_test.logits_a + short_test.logits_b, test.labels)  # = accuracy(short_model, test)
-short_a, short_b = hit_rate(short_test.logits_a, test.labels), hit_rate(short_test.logits_b, test.labels)
+# = accuracy(short_model, test)
+short_acc = hit_rate(short_test.logits_a + short_test.logits_b, test.labels)
+short_a, short_b = hit_rate(short_test.logits_a, test.labels), hit_rate(
+    short_test.logits_b, test.labels
+)
 print(f"{'':<28}{'test acc.':>10}{'A alone':>9}{'B alone':>9}")
 print(f"{'short run (1,500 x 2)':<28}{short_acc:>10.3f}{short_a:>9.3f}{short_b:>9.3f}")
 entry = manifest["acol_05"]
-print(f"{'acol_05 (6,000 x 6)':<28}{entry['test_accuracy']:>10.3f}{entry['branch_a_test_accuracy']:>9.3f}"
-      f"{entry['branch_b_test_accuracy']:>9.3f}")
+print(f"{'acol_05 (6,000 x 6)':<28}{entry['test_accuracy']:>10.3f}"
+      f"{entry['branch_a_test_accuracy']:>9.3f}{entry['branch_b_test_accuracy']:>9.3f}")
 
 # %% [markdown]
 # A few seconds are enough for classifier A to read the heads, but B, which
@@ -554,7 +589,8 @@ THRESHOLDS = default_cam_thresholds()  # the 100 thresholds 0.00 ... 0.99
 
 
 def gt_class_maps(model, scenes, chunk=250):
-    """Image-sized maps of each scene's true class: CAM for gap_cnn, the fused map for ACoL (250 scenes at a time)."""
+    """Image-sized maps of each scene's true class: CAM for gap_cnn, the fused map for ACoL (250
+    scenes at a time)."""
     maps_16 = []
     with torch.no_grad():
         for images, labels in zip(scenes.images.split(chunk), scenes.labels.split(chunk)):
@@ -587,24 +623,30 @@ def localization_metrics(maps, scenes, original=True):
         ious = box_ious_at_thresholds(maps, scenes.boxes)  # [100, N], computed once
     per_level = box_accuracy_from_ious(ious).amax(dim=1)  # best threshold per IoU level
     result = {"ious": ious, "per_level": per_level.tolist(), "v2": per_level.mean().item(),
-              "pxap": pxap(maps, scenes.masks), **mean_map_by_region(maps, scenes.masks, scenes.part_masks)}
+              "pxap": pxap(maps, scenes.masks),
+              **mean_map_by_region(maps, scenes.masks, scenes.part_masks)}
     if original:
         result["v1"] = (largest >= 0.5).double().mean(-1).max().item()
     return result
 
 
-maps = {"CAM (gap_cnn)": gt_class_maps(cam_model, test), "ACoL fused (acol_05)": gt_class_maps(acol, test)}
+maps = {
+    "CAM (gap_cnn)": gt_class_maps(cam_model, test),
+    "ACoL fused (acol_05)": gt_class_maps(acol, test),
+}
 results = {name: localization_metrics(m, test) for name, m in maps.items()}
 
 # %%
 # NBVAL_CHECK_OUTPUT
 print("1,000 test scenes, map of the true class, best of the same 100 thresholds per IoU level")
-print(f"{'':<22}{'MaxBoxAccV2':>12}{'IoU 0.3':>9}{'IoU 0.5':>9}{'IoU 0.7':>9}{'MaxBoxAcc':>11}{'PxAP':>7}"
-      f"{'head':>7}{'rest':>7}{'bg':>7}")
+print(f"{'':<22}{'MaxBoxAccV2':>12}{'IoU 0.3':>9}{'IoU 0.5':>9}{'IoU 0.7':>9}"
+      f"{'MaxBoxAcc':>11}{'PxAP':>7}{'head':>7}{'rest':>7}{'bg':>7}")
 for name, r in results.items():
     print(f"{name:<22}{r['v2']:>12.3f}" + "".join(f"{v:>9.3f}" for v in r["per_level"])
-          + f"{r['v1']:>11.3f}{r['pxap']:>7.3f}{r['part']:>7.3f}{r['rest of object']:>7.3f}{r['background']:>7.3f}")
-print("(head / rest / bg: mean normalised map on the head, on the rest of the creature, on the background)")
+          + f"{r['v1']:>11.3f}{r['pxap']:>7.3f}{r['part']:>7.3f}"
+            f"{r['rest of object']:>7.3f}{r['background']:>7.3f}")
+print("(head / rest / bg: mean normalised map on the head, on the rest of the creature, "
+      "on the background)")
 
 # %% [markdown]
 # Read the table column by column.
@@ -635,14 +677,22 @@ fig, axes = plt.subplots(2, len(SHOW), figsize=(FIG_WIDTH, 5.1), layout="constra
 for row, (name, m) in zip(axes, maps.items()):
     boxes = localize_at_threshold(m[SHOW], test.boxes[SHOW], best_t[name], multi_contour=True)
     for ax, i, pred, iou in zip(row, SHOW, boxes.boxes, boxes.ious):
-        overlay_map(test.images[i], m[i], ax, colorbar=False, title=f"{name.split(' (')[0]}: IoU {iou:.2f}")
+        overlay_map(
+            test.images[i], m[i], ax, colorbar=False, title=f"{name.split(' (')[0]}: IoU {iou:.2f}"
+        )
         draw_box(ax, test.boxes[i], GT_COLOUR)
-        draw_box(ax, pred[box_iou(pred, test.boxes[i].reshape(1, 4)).argmax()], PRED_COLOUR, linestyle="--")
+        draw_box(
+            ax,
+            pred[box_iou(pred, test.boxes[i].reshape(1, 4)).argmax()],
+            PRED_COLOUR,
+            linestyle="--",
+        )
     row[0].text(-0.08, 0.5, f"t = {best_t[name]:.2f}", transform=row[0].transAxes, rotation=90,
                 ha="right", va="center", fontsize=LABEL_SIZE)
 add_colorbar(list(axes.flat))
 fig.legend(handles=[Line2D([], [], color=GT_COLOUR, lw=2, label="ground truth"),
-                    Line2D([], [], color=PRED_COLOUR, lw=2, linestyle="--", label="best box at t")],
+                    Line2D([], [], color=PRED_COLOUR, lw=2, linestyle="--",
+                           label="best box at t")],
            loc="outside lower center", ncols=2, fontsize=LABEL_SIZE)
 plt.show()
 
@@ -666,17 +716,27 @@ first = test[:SWEEP_SCENES]
 
 
 def on_first_scenes(result, image_maps):
-    """A result of section 7 cut to the first SWEEP_SCENES scenes: boxes from its stored IoUs, pixel measures redone (cheap)."""
+    """A result of section 7 cut to the first SWEEP_SCENES scenes: boxes from its stored IoUs,
+    pixel measures redone (cheap)."""
     m = image_maps[:SWEEP_SCENES]
-    return {"v2": box_accuracy_from_ious(result["ious"][:, :SWEEP_SCENES]).amax(dim=1).mean().item(),
-            "pxap": pxap(m, first.masks), **mean_map_by_region(m, first.masks, first.part_masks)}
+    return {
+        "v2": box_accuracy_from_ious(result["ious"][:, :SWEEP_SCENES]).amax(dim=1).mean().item(),
+        "pxap": pxap(m, first.masks),
+        **mean_map_by_region(m, first.masks, first.part_masks),
+    }
 
 
 cam_result = on_first_scenes(results["CAM (gap_cnn)"], maps["CAM (gap_cnn)"])
-sweep_results = {0.5: on_first_scenes(results["ACoL fused (acol_05)"], maps["ACoL fused (acol_05)"])}
+sweep_results = {
+    0.5: on_first_scenes(results["ACoL fused (acol_05)"], maps["ACoL fused (acol_05)"])
+}
 for d in DELTAS[1:]:
-    sweep_results[d] = localization_metrics(gt_class_maps(acol_models[d], first), first, original=False)
-short_result = localization_metrics(to_image(short_known.fused[:SWEEP_SCENES]), first, original=False)
+    sweep_results[d] = localization_metrics(
+        gt_class_maps(acol_models[d], first), first, original=False
+    )
+short_result = localization_metrics(
+    to_image(short_known.fused[:SWEEP_SCENES]), first, original=False
+)
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -709,11 +769,24 @@ for ax, (title, lines) in zip(axes, panels):
     for label_text, get, _ in lines:
         (line,) = ax.plot(x, [get(sweep_results[d]) for d in x], marker="o", label=label_text)
         ax.axhline(get(cam_result), color=line.get_color(), linestyle="--", linewidth=1)
-        ax.plot([0.5], [get(short_result)], marker="*", markersize=12, color=line.get_color(), linestyle="none")
+        ax.plot(
+            [0.5],
+            [get(short_result)],
+            marker="*",
+            markersize=12,
+            color=line.get_color(),
+            linestyle="none",
+        )
     ax.set_title(title, fontsize=TITLE_SIZE)
     ax.margins(y=0.12)  # room for the stars, which may fall outside the sweep's range
 ax = axes[3]
-ax.plot(x, [manifest[ACOL_NAMES[d]]["branch_b_test_accuracy"] for d in x], marker="o", color="C3", label="B alone")
+ax.plot(
+    x,
+    [manifest[ACOL_NAMES[d]]["branch_b_test_accuracy"] for d in x],
+    marker="o",
+    color="C3",
+    label="B alone",
+)
 ax.plot([0.5], [short_b], marker="*", markersize=12, color="C3", linestyle="none")
 ax.axhline(manifest["gap_cnn"]["test_accuracy"], color="C3", linestyle="--", linewidth=1)
 ax.set_title("classifier B's accuracy", fontsize=TITLE_SIZE)
@@ -857,27 +930,32 @@ checks.check_b_at_other_delta(accuracy_b, model_name="acol_09", delta=0.5)
 # JupyterLab (click the cell to expand it).
 
 # %% jupyter={"source_hidden": true}
-# Exercise 1: normalise with min 2 and max 10, so (M - 2) / 8; erase where that is >= 0.5, i.e. M >= 6.
+# Exercise 1: normalise with min 2 and max 10, so (M - 2) / 8; erase where that is >= 0.5,
+# i.e. M >= 6.
 # The 6 at row 1, column 1 is exactly 0.5: ">=" erases it.
 erased = (checks.MAP_A - checks.MAP_A.min()) / (checks.MAP_A.max() - checks.MAP_A.min()) >= 0.5
 checks.check_erased_positions(erased, delta=0.5)
 
 # %% jupyter={"source_hidden": true}
-# Exercise 2: normalise each map on its own, then the larger value wins. At (2, 3) B's 8 is its maximum (1.0),
-# while A's 5 is only (5 - 2) / 8 = 0.375 of A's range: B supplies it.
+# Exercise 2: normalise each map on its own, then the larger value wins. At (2, 3) B's 8 is
+# its maximum (1.0), while A's 5 is only (5 - 2) / 8 = 0.375 of A's range: B supplies it.
 fused = torch.maximum(min_max_normalise(checks.MAP_A), min_max_normalise(checks.MAP_B))
 checks.check_fused_map(fused)
 
 # %% jupyter={"source_hidden": true}
-# Exercise 3: a position is erased where the normalised map is >= delta: a higher bar, fewer positions.
+# Exercise 3: a position is erased where the normalised map is >= delta: a higher bar,
+# fewer positions.
 scenes_100 = test[:100]
 with torch.no_grad():
-    fraction = acol.run(scenes_100.images, scenes_100.labels, delta=0.9).erased.float().mean().item()
+    fraction = (
+        acol.run(scenes_100.images, scenes_100.labels, delta=0.9).erased.float().mean().item()
+    )
 prediction = "less"
 checks.check_erased_fraction(prediction, fraction, delta=0.9)
 
 # %% jupyter={"source_hidden": true}
-# Exercise 4: the same model, a lower threshold at test time; no labels, so A's predicted class is erased.
+# Exercise 4: the same model, a lower threshold at test time; no labels, so A's predicted
+# class is erased.
 scenes_200 = test[:200]
 with torch.no_grad():
     out_09 = acol_models[0.9].run(scenes_200.images, delta=0.5)

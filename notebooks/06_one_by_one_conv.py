@@ -205,15 +205,30 @@ import torch.nn.functional as F
 from course_utils.cam import class_activation_map
 from course_utils.checkpoints import load_manifest, load_model, load_split
 from course_utils.exercises import one_by_one_conv as checks
-from course_utils.localization import box_accuracy_table, default_cam_thresholds, mean_map_by_region, pointing_game, pxap
+from course_utils.localization import (
+    box_accuracy_table,
+    default_cam_thresholds,
+    mean_map_by_region,
+    pointing_game,
+    pxap,
+)
 from course_utils.maps import min_max_normalise, to_image
 from course_utils.models import ConvHeadCNN, GapCNN
-from course_utils.plots import FIG_WIDTH, add_colorbar, overlay_map, plot_box_accuracy_curve, show_image
+from course_utils.plots import (
+    FIG_WIDTH,
+    add_colorbar,
+    overlay_map,
+    plot_box_accuracy_curve,
+    show_image,
+)
 from course_utils.scenes import CLASS_NAMES
 
 
 def in_batches(fn, images, size=250):
-    """``fn`` applied to ``images`` 250 at a time, results concatenated: same numbers, less memory."""
+    """``fn`` applied to ``images`` 250 at a time, results concatenated.
+
+    Same numbers, less memory.
+    """
     with torch.no_grad():
         return torch.cat([fn(chunk) for chunk in images.split(size)])
 
@@ -247,7 +262,9 @@ maps_linear = F.linear(f.permute(0, 2, 3, 1), W).permute(0, 3, 1, 2)  # nn.Linea
 print("M_0 =", maps_einsum[0, 0].tolist())
 print("M_1 =", maps_einsum[0, 1].tolist())
 print("conv2d gives the same maps:", torch.equal(maps_conv, maps_einsum))
-print("a linear layer at every position gives the same maps:", torch.equal(maps_linear, maps_einsum))
+print(
+    "a linear layer at every position gives the same maps:", torch.equal(maps_linear, maps_einsum)
+)
 
 # %% [markdown]
 # Now the two heads of theory section 3 on this toy: average each class map
@@ -367,7 +384,8 @@ subset = test.images[:50]
 with torch.no_grad():
     logits_twin, logits_conv = twin(subset), conv_model(subset)
     head_maps = conv_model.class_maps(subset)  # [50, 4, 16, 16]
-cam_twin = torch.stack([class_activation_map(twin, subset, c) for c in range(4)], dim=1)  # [50, 4, 16, 16]
+# [50, 4, 16, 16]
+cam_twin = torch.stack([class_activation_map(twin, subset, c) for c in range(4)], dim=1)
 cam_conv = torch.stack([class_activation_map(conv_model, subset, c) for c in range(4)], dim=1)
 
 # %%
@@ -376,8 +394,15 @@ print(f"50 test scenes; logits from {logits_conv.min():.1f} to {logits_conv.max(
       f"map values from {head_maps.min():.0f} to {head_maps.max():.0f}")
 print("logits, twin vs conv_head_cnn, largest difference < 1e-4:",
       (logits_twin - logits_conv).abs().max().item() < 1e-4)
-print("predictions equal on", int((logits_twin.argmax(1) == logits_conv.argmax(1)).sum()), "of 50 scenes")
-print("CAM of the twin vs class_maps, largest difference < 1e-3:", (cam_twin - head_maps).abs().max().item() < 1e-3)
+print(
+    "predictions equal on",
+    int((logits_twin.argmax(1) == logits_conv.argmax(1)).sum()),
+    "of 50 scenes",
+)
+print(
+    "CAM of the twin vs class_maps, largest difference < 1e-3:",
+    (cam_twin - head_maps).abs().max().item() < 1e-3,
+)
 print("CAM of conv_head_cnn vs class_maps, largest difference < 1e-3:",
       (cam_conv - head_maps).abs().max().item() < 1e-3)
 print("largest relative difference of the maps < 1e-6:",
@@ -409,7 +434,8 @@ def gap_cnn_maps(images):
 maps_gap = in_batches(gap_cnn_maps, test.images)  # [1000, 4, 16, 16]
 maps_conv = in_batches(conv_model.class_maps, test.images)  # the head's output, no hooks
 rows = torch.arange(len(test))
-true_gap, true_conv = maps_gap[rows, test.labels], maps_conv[rows, test.labels]  # [1000, 16, 16]: the true class
+# [1000, 16, 16]: the true class
+true_gap, true_conv = maps_gap[rows, test.labels], maps_conv[rows, test.labels]
 
 # %% [markdown]
 # One scene of each class, with each model's map of the true class
@@ -418,12 +444,15 @@ true_gap, true_conv = maps_gap[rows, test.labels], maps_conv[rows, test.labels] 
 # in white.
 
 # %%
-examples = [int((test.labels == c).nonzero()[0]) for c in range(len(CLASS_NAMES))]  # first scene of each class
+# first scene of each class
+examples = [int((test.labels == c).nonzero()[0]) for c in range(len(CLASS_NAMES))]
 fig, axes = plt.subplots(2, 4, figsize=(FIG_WIDTH, 5.0), layout="constrained")
 for c, i in enumerate(examples):
-    for r, (name, maps) in enumerate((("gap_cnn, CAM", true_gap), ("conv_head_cnn, head", true_conv))):
-        overlay_map(test.images[i], maps[i], axes[r, c], title=f"{name}\nscene {i} ({CLASS_NAMES[c]})",
-                    colorbar=False)
+    for r, (name, maps) in enumerate(
+        (("gap_cnn, CAM", true_gap), ("conv_head_cnn, head", true_conv))
+    ):
+        overlay_map(test.images[i], maps[i], axes[r, c],
+                    title=f"{name}\nscene {i} ({CLASS_NAMES[c]})", colorbar=False)
         axes[r, c].contour(test.masks[i].float(), levels=[0.5], colors="white", linewidths=0.8)
 add_colorbar(list(axes.flat))
 plt.show()
@@ -465,7 +494,10 @@ for name, maps, imgs, table in (("gap_cnn (CAM)", maps_gap, images_gap, table_ga
                                 ("conv_head_cnn (head)", maps_conv, images_conv, table_conv)):
     region = mean_map_by_region(imgs, test.masks, test.part_masks)
     results[name] = {
-        "accuracy (mean of each map = logit)": (maps.mean(dim=(2, 3)).argmax(1) == test.labels).float().mean().item(),
+        "accuracy (mean of each map = logit)": (maps.mean(dim=(2, 3)).argmax(1) == test.labels)
+        .float()
+        .mean()
+        .item(),
         "MaxBoxAccV2": table.amax(1).mean().item(),
         "  best box accuracy at IoU 0.3": table[0].max().item(),
         "  best box accuracy at IoU 0.5": table[1].max().item(),
@@ -495,7 +527,8 @@ fig, axes = plt.subplots(1, 2, figsize=(FIG_WIDTH, 3.6), layout="constrained")
 for ax, level, iou in zip(axes, (0, 1), (0.3, 0.5)):
     plot_box_accuracy_curve(thresholds, torch.stack([table_gap[level], table_conv[level]]), ax,
                             labels=["gap_cnn", "conv_head_cnn"])
-    ax.lines[2].set_linestyle("--")  # the second model dashed, so both lines show where they overlap
+    # the second model dashed, so both lines show where they overlap
+    ax.lines[2].set_linestyle("--")
     ax.set_title(f"IoU >= {iou}", fontsize=10)
     ax.legend(fontsize=8, loc="upper right")
 plt.show()
@@ -549,8 +582,12 @@ for name, r in pairs.items():
 # convolutions and for the 256 head weights.
 
 # %%
-backbone_gap = torch.cat([p.flatten() for n, p in gap_model.features.named_parameters() if p.dim() == 4])
-backbone_conv = torch.cat([p.flatten() for n, p in conv_model.features.named_parameters() if p.dim() == 4])
+backbone_gap = torch.cat(
+    [p.flatten() for n, p in gap_model.features.named_parameters() if p.dim() == 4]
+)
+backbone_conv = torch.cat(
+    [p.flatten() for n, p in conv_model.features.named_parameters() if p.dim() == 4]
+)
 head_gap, head_conv = gap_model.fc.weight.flatten(), conv_model.classifier.weight.flatten()
 
 fig, axes = plt.subplots(1, 2, figsize=(FIG_WIDTH, 3.9), layout="constrained")
@@ -572,8 +609,12 @@ plt.show()
 
 # %%
 # NBVAL_CHECK_OUTPUT
-for what, a, b in (("backbone convolutions", backbone_gap, backbone_conv), ("head", head_gap, head_conv)):
-    print(f"{what:<22} largest |weight| {a.abs().max():.3f}, largest difference {(a - b).abs().max():.3f}, "
+for what, a, b in (
+    ("backbone convolutions", backbone_gap, backbone_conv),
+    ("head", head_gap, head_conv),
+):
+    print(f"{what:<22} largest |weight| {a.abs().max():.3f}, "
+          f"largest difference {(a - b).abs().max():.3f}, "
           f"cosine similarity {F.cosine_similarity(a, b, dim=0):.3f}")
 print("final training loss (manifest):",
       {name: manifest[name]["final_loss"] for name in ("gap_cnn", "conv_head_cnn")})
@@ -594,12 +635,16 @@ print("final training loss (manifest):",
 # NBVAL_CHECK_OUTPUT
 from course_utils.train import COURSE_MODELS, build_model
 
-start_gap = build_model(COURSE_MODELS["gap_cnn"])  # seeds, then builds: the weights before training
+# seeds, then builds: the weights before training
+start_gap = build_model(COURSE_MODELS["gap_cnn"])
 start_conv = build_model(COURSE_MODELS["conv_head_cnn"])
 same_backbone = all(torch.equal(p, q) for p, q in zip(start_gap.features.state_dict().values(),
                                                       start_conv.features.state_dict().values()))
 print("initial backbones identical:", same_backbone)
-print("initial heads identical:", torch.equal(start_gap.fc.weight, start_conv.classifier.weight[:, :, 0, 0]))
+print(
+    "initial heads identical:",
+    torch.equal(start_gap.fc.weight, start_conv.classifier.weight[:, :, 0, 0]),
+)
 
 # %% [markdown]
 # Identical at the start, and then, by theory section 3, identical steps:
@@ -629,7 +674,8 @@ print("initial heads identical:", torch.equal(start_gap.fc.weight, start_conv.cl
 # head in one forward pass.
 
 # %%
-wide = torch.cat([test.images[examples[0]], test.images[examples[2]]], dim=2)[None]  # [1, 3, 64, 128]
+# [1, 3, 64, 128]
+wide = torch.cat([test.images[examples[0]], test.images[examples[2]]], dim=2)[None]
 with torch.no_grad():
     wide_maps = conv_model.class_maps(wide)[0]  # [4, 16, 32]
 print("image", list(wide.shape), "-> class maps", list(wide_maps.shape))
@@ -845,7 +891,9 @@ checks.check_equivalent_heads(answer)
 # %% jupyter={"source_hidden": true}
 # Exercise 1: one weight per (input channel, class) pair, and one bias per class (output channel).
 # The 13x13 positions do not matter: the same weights are used at every position.
-without_bias = sum(p.numel() for p in torch.nn.Conv2d(512, 1000, kernel_size=1, bias=False).parameters())
+without_bias = sum(
+    p.numel() for p in torch.nn.Conv2d(512, 1000, kernel_size=1, bias=False).parameters()
+)
 with_bias = sum(p.numel() for p in torch.nn.Conv2d(512, 1000, kernel_size=1).parameters())
 checks.check_head_parameters(without_bias, with_bias, in_channels=512, num_classes=1000)
 
@@ -856,7 +904,8 @@ conv_weight = gap_model.fc.weight.detach()[:, :, None, None]  # [4, 64, 1, 1]
 checks.check_conv_weight(conv_weight)
 
 # %% jupyter={"source_hidden": true}
-# Exercise 3: M_1(2, 0) = 0.5 * f_1(2, 0) + 2 * f_2(2, 0) - 1 * f_3(2, 0) = 0.5 * 2 + 2 * 1 - 0 = 3.
+# Exercise 3: M_1(2, 0) = 0.5 * f_1(2, 0) + 2 * f_2(2, 0) - 1 * f_3(2, 0)
+#                       = 0.5 * 2 + 2 * 1 - 0 = 3.
 toy_maps = torch.einsum("ck,khw->chw", checks.TOY_WEIGHTS, checks.TOY_FEATURES)  # [2, 3, 3]
 map_value = toy_maps[1, 2, 0].item()
 score = toy_maps[1].mean().item()  # GAP: the average over the 9 positions
@@ -877,5 +926,6 @@ candidates = {
 }
 pooled = features.mean((2, 3))
 answer = "".join(letter for letter, (scores, with_b) in candidates.items()
-                 if torch.allclose(scores, F.linear(pooled, weight, bias if with_b else None), atol=1e-5))
+                 if torch.allclose(scores, F.linear(pooled, weight, bias if with_b else None),
+                                   atol=1e-5))
 checks.check_equivalent_heads(answer)
