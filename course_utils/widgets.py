@@ -51,7 +51,8 @@ from IPython import get_ipython
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.patches import Rectangle
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch, Rectangle
 from torch import Tensor, nn
 
 from course_utils.cam import _eval_mode, class_activation_map, grad_cam
@@ -280,14 +281,14 @@ class ThresholdExplorer(_Explorer):
     ) -> None:
         if scenes.boxes.dim() != 2:
             raise CourseValueError("ThresholdExplorer needs one-object scenes (boxes [N, 4]); got boxes "
-                             f"{tuple(scenes.boxes.shape)}: for two-object scenes, pass one object's boxes")
+                                   f"{tuple(scenes.boxes.shape)}: for two-object scenes, pass one object's boxes")
         n, height, width = len(scenes), *scenes.images.shape[-2:]
         _check_maps(maps, (n,), "maps")
         maps = maps.detach().float().cpu()
         self.maps = maps if maps.shape[-2:] == (height, width) else to_image(maps, (height, width))
         self.scenes, self.multi_contour = scenes, multi_contour
 
-        self.figure, axes = _panels(n, ncols, extra_height=0.4)
+        self.figure, axes = _panels(n, ncols, extra_height=0.7)
         self._overlays, self._gt, self._pred = [], [], []
         for ax, image, box in zip(axes, scenes.images, scenes.boxes):
             show_image(image, ax, title="IoU")
@@ -295,6 +296,13 @@ class ThresholdExplorer(_Explorer):
             self._gt.append(draw_box(ax, box, GT_COLOUR))
             self._pred.append(_BoxPool(ax, PRED_COLOUR, "--"))
         self._suptitle = self.figure.suptitle("", fontsize=TITLE_SIZE + 1)
+        predicted = "every component's box" if multi_contour else "the largest component's box"
+        self.figure.legend(
+            handles=[Patch(facecolor=MASK_RGB, alpha=MASK_ALPHA, label="mask: map >= t"),
+                     Line2D([], [], color=GT_COLOUR, linewidth=2, label="ground-truth box"),
+                     Line2D([], [], color=PRED_COLOUR, linewidth=2, linestyle="--", label=predicted)],
+            loc="outside lower center", ncols=3, fontsize=LABEL_SIZE, frameon=False,
+        )
         self.result = self.update(threshold)
         _freeze_layout(self.figure)
 

@@ -573,6 +573,7 @@ def show_four_methods(rows):
                 title=name,
                 colorbar=False,
             )
+    add_colorbar([ax for row in axes for ax in row[1:]])
     return fig
 
 

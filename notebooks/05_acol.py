@@ -316,7 +316,9 @@ def draw_acol_diagram():
 
     image = box(0.0, 1.85, 1.15, 0.9, "image\n3×64×64", "data")
     backbone = box(1.6, 1.75, 1.35, 1.1, "shared\nbackbone\n$f_k$: 64×16×16", "data")
-    a = box(3.7, 3.35, 2.0, 1.2, "classifier A\n1×1 conv → $M^A$: 4×16×16\nGAP → $S^A$", "A")
+    a = box(
+        3.7, 3.35, 2.0, 1.2, "classifier A\n1×1 conv → $M^A$\n($M^A$: 4×16×16)\nGAP → $S^A$", "A"
+    )
     erase = box(
         3.7, 0.0, 2.0, 1.2, "erase\n$\\tilde f_k = f_k\\,[\\tilde M^A_c < \\delta]$", "erase"
     )

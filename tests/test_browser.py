@@ -237,7 +237,11 @@ def _errors(notebook: dict) -> list[str]:
 
 
 def _screenshots(page: Page, name: str) -> int:
-    """One screenshot per cell with a figure or a widget, and one of the notebook's end; returns the count."""
+    """One screenshot per cell output with a figure or a widget, and one of the notebook's end; the count.
+
+    The outputs, not the whole cells: a cell with long code can be taller than the window, and
+    its figure would be cut off.
+    """
     folder = ARTIFACTS / Path(name).stem
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
@@ -246,7 +250,10 @@ def _screenshots(page: Page, name: str) -> int:
     for index in range(cells.count()):
         cell = cells.nth(index)
         if cell.locator(".jp-OutputArea-output img, .jp-OutputArea-output .jupyter-widgets").count():
-            cell.screenshot(path=folder / f"cell-{index:02d}.png")
+            output = cell.locator(".jp-Cell-outputWrapper")
+            # To the top of the notebook's scroll area: an element screenshot keeps only what is in view.
+            output.evaluate("element => element.scrollIntoView({block: 'start'})")
+            output.screenshot(path=folder / f"cell-{index:02d}.png")
             count += 1
     cells.last.scroll_into_view_if_needed()
     page.screenshot(path=folder / "end.png")

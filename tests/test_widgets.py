@@ -330,3 +330,10 @@ def test_in_a_notebook_each_change_replaces_the_figure_in_the_output(scenes, map
         assert box.children[-1] is explorer.output
     finally:
         InteractiveShell.clear_instance()
+
+
+def test_threshold_explorer_says_what_its_colours_mean(scenes, maps):
+    for multi_contour, box in ((False, "the largest component's box"), (True, "every component's box")):
+        explorer = W.ThresholdExplorer(scenes, maps, multi_contour=multi_contour)
+        (legend,) = explorer.figure.legends
+        assert [t.get_text() for t in legend.get_texts()] == ["mask: map >= t", "ground-truth box", box]
