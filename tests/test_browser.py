@@ -13,7 +13,10 @@ folder, and drives Debian's Chromium through Playwright:
    in 02, pick a class: each time the figure in the page must change and
    must match, pixel for pixel up to rounding, the figure that the
    explorer's callback draws for that value in this test process;
-4. the notebooks wrote nothing: the temporary folder holds only the
+4. every number a notebook checks (its ``# NBVAL_CHECK_OUTPUT`` cells) comes
+   out in the browser as saved in the notebook: a second run, by another
+   runner, gives the same numbers;
+5. the notebooks wrote nothing: the temporary folder holds only the
    notebooks, and the repository's files are unchanged.
 
 Screenshots go to ``artifacts/browser/`` (ignored by git). The server is
@@ -28,9 +31,11 @@ fails.
 from __future__ import annotations
 
 import base64
+import configparser
 import io
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -236,6 +241,34 @@ def _errors(notebook: dict) -> list[str]:
     return found
 
 
+def _sanitizers() -> list[tuple[re.Pattern, str]]:
+    """nbval's rules for what may differ between runs (timings, addresses), from notebooks/nbval_sanitize.cfg."""
+    config = configparser.ConfigParser(interpolation=None)
+    config.read(ROOT / "notebooks" / "nbval_sanitize.cfg")
+    return [(re.compile(config[name]["regex"]), config[name]["replace"]) for name in config.sections()]
+
+
+def _checked_outputs(notebook: dict) -> dict[int, str]:
+    """The text that each ``# NBVAL_CHECK_OUTPUT`` cell printed or returned, sanitised like nbval does."""
+    rules, checked = _sanitizers(), {}
+    for index, cell in enumerate(notebook["cells"]):
+        source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+        if cell["cell_type"] != "code" or "# NBVAL_CHECK_OUTPUT" not in source:
+            continue
+        parts = []
+        for output in cell["outputs"]:
+            if output["output_type"] == "stream":
+                parts.append("".join(output["text"]) if isinstance(output["text"], list) else output["text"])
+            elif "text/plain" in output.get("data", {}):
+                plain = output["data"]["text/plain"]
+                parts.append("".join(plain) if isinstance(plain, list) else plain)
+        text = "".join(parts)
+        for pattern, replacement in rules:
+            text = pattern.sub(replacement, text)
+        checked[index] = text
+    return checked
+
+
 def _screenshots(page: Page, name: str) -> int:
     """One screenshot per cell output with a figure or a widget, and one of the notebook's end; the count.
 
@@ -349,6 +382,10 @@ def test_notebook_runs_in_jupyterlab(lab, browser, path):
         code = [cell for cell in notebook["cells"] if cell["cell_type"] == "code"]
         assert code and all(cell["execution_count"] for cell in code), "some code cells did not run"
         assert _errors(notebook) == []
+        # Run again, here in the browser, every checked number is the one saved in the notebook.
+        saved = _checked_outputs(json.loads(path.read_text()))
+        assert saved, "a course notebook should check some of its numbers (# NBVAL_CHECK_OUTPUT)"
+        assert _checked_outputs(notebook) == saved
         broken = page.locator(".jp-OutputArea-output", has_text="Error displaying widget")
         assert broken.count() == 0, f"{broken.count()} widget(s) failed to render"
         shots = _screenshots(page, path.name)
