@@ -346,7 +346,9 @@ small = make_scenes(max(n_sizes), seed=5)  # fresh training scenes; the test spl
 
 with torch.no_grad():  # the backbone is fixed: run it once
     backbone = flatten_cnn.features
-    features_train, features_test = backbone(small.images), backbone(test.images)
+    features_train = backbone(small.images)
+    # 250 test images at a time: the first layers' activations of all 1,000 at once take ~0.5 GB
+    features_test = torch.cat([backbone(chunk) for chunk in test.images.split(250)])
 
 # The parameter-free first steps of each head, applied once.
 head_inputs = {
@@ -665,7 +667,10 @@ plt.show()
 # %%
 # NBVAL_CHECK_OUTPUT
 # [1000, 16, 16], each true class
-cam_test = class_activation_map(gap_cnn, test.images, target=test.labels)
+cam_test = torch.cat([  # 250 scenes at a time, to keep the memory of the first layers small
+    class_activation_map(gap_cnn, images, target=labels)
+    for images, labels in zip(test.images.split(250), test.labels.split(250))
+])
 bicubic = upsample(min_max_normalise(cam_test), 64, "bicubic")              # not clamped
 print(f"bicubic before clamping: values from {bicubic.min().item():.3f} "
       f"to {bicubic.max().item():.3f}; "
