@@ -345,30 +345,80 @@ def top1_loc(
 
 # --- the pointing game ---------------------------------------------------------
 
+# How close to the maximum a pixel must be to count as a peak, as a fraction of the map's range.
+# Bilinear upsampling copies a border cell's value onto two (or, in a corner, 2x2) pixels, and
+# the copies differ only in the last bits of float32, by about 1e-7 of the range, in a way that
+# depends on which vector kernels torch runs on the CPU. 1e-3 is ten thousand times that noise,
+# and a thousandth of the range is far below what a colour map can show.
+PEAK_TOLERANCE = 1e-3
 
-def pointing_game(maps: Tensor, masks: Tensor, *, tolerance: int = 0) -> float:
-    """Fraction of maps whose maximum falls on the object (Zhang et al., 2016).
 
-    A hit is a peak :math:`p = \\arg\\max M` with a mask pixel :math:`q` at
-    :math:`\\lVert p - q \\rVert_2 \\le` ``tolerance`` (0: on the mask itself;
-    the paper uses 15 pixels at 224x224). If several pixels share the
-    maximum, the first in raster order counts (what ``torch.argmax``
-    returns), so a constant map points at the top-left pixel. No
-    normalisation is needed: the peak does not move. For a scene with two
-    objects, call once per class with that class's maps and masks.
+def peak_pixels(maps: Tensor, *, peak_tolerance: float = PEAK_TOLERANCE) -> Tensor:
+    """The peak of each map: every pixel within ``peak_tolerance`` of the range below the maximum.
+
+    .. math::
+        P = \\{\\, p : M(p) \\ge \\max M - \\varepsilon\\,(\\max M - \\min M) \\,\\}
+
+    ``maps [N, H, W]`` -> bool ``[N, H, W]``. A map with a single clear
+    maximum has a one-pixel peak; a flat top (an upsampled plateau, a tie)
+    keeps all its pixels; a constant map (an empty Grad-CAM, say) is all peak.
+    """
+    _check_maps(maps)
+    if not 0.0 <= float(peak_tolerance) < 1.0:
+        raise CourseValueError(f"peak_tolerance must be in [0, 1), got {peak_tolerance}")
+    flat = maps.detach().double().flatten(1)  # float64: the cut itself adds no rounding
+    top, bottom = flat.amax(1, keepdim=True), flat.amin(1, keepdim=True)
+    return (flat >= top - peak_tolerance * (top - bottom)).view(maps.shape)
+
+
+def pixels_near(masks: Tensor, tolerance: int) -> Tensor:
+    """Pixels within ``tolerance`` pixels (Euclidean) of each mask ``[N, H, W]``; 0 gives the mask itself."""
+    _check_masks(masks)
+    if int(tolerance) != tolerance or tolerance < 0:
+        raise CourseValueError(f"tolerance must be a non-negative whole number of pixels, got {tolerance}")
+    if tolerance == 0:
+        return masks
+    r = int(tolerance)
+    y, x = np.mgrid[-r : r + 1, -r : r + 1]
+    disk = np.zeros((3, 2 * r + 1, 2 * r + 1), dtype=bool)
+    disk[1] = y**2 + x**2 <= r**2  # middle slice only: the dilation never crosses between images
+    near = ndimage.binary_dilation(masks.cpu().numpy(), structure=disk)
+    return torch.from_numpy(near).to(masks.device)
+
+
+def pointing_game(
+    maps: Tensor, masks: Tensor, *, tolerance: int = 0, peak_tolerance: float = PEAK_TOLERANCE
+) -> float:
+    """Share of maps whose peak falls on the object (Zhang et al., 2016), ties shared fairly.
+
+    The map points at its maximum; it scores a hit if a mask pixel lies
+    within ``tolerance`` pixels (Euclidean; 0: on the mask itself; the paper
+    uses 15 pixels at 224x224). When several pixels share the top, the map
+    does not point at one place, so the image scores the *share* of its peak
+    pixels that hit:
+
+    .. math::
+        \\text{hit}_i = \\frac{|P_i \\cap \\text{near}(G_i)|}{|P_i|}, \\qquad
+        \\text{pointing game} = \\frac{1}{N} \\sum_i \\text{hit}_i
+
+    with :math:`P_i` from :func:`peak_pixels` (within ``peak_tolerance`` of
+    the range below the maximum, 1e-3 by default). That is the expected score
+    if ties were broken at random: 1 or 0 when every peak pixel agrees, 1/2
+    for two tied peaks on either side of the mask's edge, and for a constant
+    map the share of the image near the object. Taking the first maximum
+    instead (``argmax``) would let the last bits of float32, which differ
+    between CPUs, decide: upsampling copies a border cell onto two pixels
+    that are equal only up to rounding. No normalisation is needed: the
+    peak does not move. For a scene with two objects, call once per class
+    with that class's maps and masks.
     """
     _check_maps(maps)
     _check_masks(masks)
     _check_same_shape(maps, masks, "maps and masks")
-    if int(tolerance) != tolerance or tolerance < 0:
-        raise CourseValueError(f"tolerance must be a non-negative whole number of pixels, got {tolerance}")
-    n, h, w = maps.shape
-    peak = maps.flatten(1).argmax(1)  # the first maximum in raster order
-    peak_y, peak_x = peak // w, peak % w
-    rows, cols = torch.arange(h, device=maps.device)[None, :, None], torch.arange(w, device=maps.device)[None, None, :]
-    squared_distance = (rows - peak_y[:, None, None]) ** 2 + (cols - peak_x[:, None, None]) ** 2  # [N, H, W]
-    hit = (masks & (squared_distance <= tolerance**2)).flatten(1).any(1)
-    return hit.double().mean().item()
+    near = pixels_near(masks, tolerance).to(maps.device)
+    peaks = peak_pixels(maps, peak_tolerance=peak_tolerance)
+    hits = (peaks & near).flatten(1).sum(1).double() / peaks.flatten(1).sum(1).double()
+    return hits.mean().item()
 
 
 # --- box accuracy over CAM thresholds: MaxBoxAcc and MaxBoxAccV2 -----------------

@@ -242,10 +242,103 @@ def test_pointing_game_tolerance_is_euclidean():
     assert [loc.pointing_game(maps, masks, tolerance=r) for r in (0, 2, 3)] == [0.0, 0.0, 1.0]
 
 
-def test_pointing_game_tie_takes_the_first_maximum():
-    maps = torch.ones(1, 4, 4)  # every pixel is a maximum: the first is (0, 0)
-    assert loc.pointing_game(maps, square_mask(4, 4, (0, 0, 1, 1))[None]) == 1.0
-    assert loc.pointing_game(maps, square_mask(4, 4, (1, 1, 4, 4))[None]) == 0.0
+def reference_pointing_game(maps, masks, tolerance, peak_tolerance=loc.PEAK_TOLERANCE):
+    """Image by image, pixel by pixel: the share of each map's peak pixels near its mask."""
+    scores = []
+    for m, g in zip(maps.double(), masks):
+        cut = m.max() - peak_tolerance * (m.max() - m.min())
+        peaks = [(y, x) for y in range(m.shape[0]) for x in range(m.shape[1]) if m[y, x] >= cut]
+        on = g.nonzero().tolist()
+        hit = [any((y - v) ** 2 + (x - u) ** 2 <= tolerance**2 for v, u in on) for y, x in peaks]
+        scores.append(sum(hit) / len(hit))
+    return sum(scores) / len(scores)
+
+
+def test_pointing_game_exact_tie_across_the_edge_scores_half():
+    maps = torch.zeros(1, 4, 4)
+    maps[0, 0, 0] = maps[0, 3, 3] = 1.0  # two exact maxima, one on the mask, one off
+    assert loc.pointing_game(maps, square_mask(4, 4, (0, 0, 2, 2))[None]) == 0.5
+    # both maxima on the mask: a clean hit
+    assert loc.pointing_game(maps, square_mask(4, 4, (0, 0, 4, 4))[None]) == 1.0
+
+
+def test_pointing_game_near_ties_below_and_above_the_peak_tolerance():
+    mask = square_mask(4, 4, (0, 0, 2, 2))[None]
+    maps = torch.zeros(1, 4, 4, dtype=torch.float64)
+    maps[0, 3, 3] = 1.0  # off the mask: the maximum
+    maps[0, 0, 0] = 1.0 - 0.5 * loc.PEAK_TOLERANCE  # on the mask, within the tolerance: shares the peak
+    assert loc.pointing_game(maps, mask) == 0.5
+    maps[0, 0, 0] = 1.0 - 2 * loc.PEAK_TOLERANCE  # further below than the tolerance: not a peak
+    assert loc.pointing_game(maps, mask) == 0.0
+    assert loc.pointing_game(maps, mask, peak_tolerance=0.01) == 0.5  # the tolerance is a knob
+    assert loc.pointing_game(maps, mask, peak_tolerance=0.0) == 0.0
+
+
+def test_constant_map_is_all_peak_and_scores_the_share_of_the_image_near_the_object():
+    maps = torch.ones(1, 4, 4)  # an empty Grad-CAM, say: it points nowhere in particular
+    assert loc.pointing_game(maps, square_mask(4, 4, (0, 0, 1, 1))[None]) == 1 / 16
+    assert loc.pointing_game(maps, square_mask(4, 4, (1, 1, 4, 4))[None]) == 9 / 16
+    assert loc.peak_pixels(maps).all()
+
+
+def test_peak_pixels_is_the_flat_top():
+    maps = torch.tensor([[[0.0, 5.0, 5.0], [1.0, 2.0, 4.999]]])
+    expected = torch.tensor([[[False, True, True], [False, False, True]]])
+    assert torch.equal(loc.peak_pixels(maps), expected)
+    assert torch.equal(loc.peak_pixels(maps, peak_tolerance=0.0), expected & (maps == 5.0))
+
+
+def test_upsampled_border_plateau_is_one_peak_of_two_pixels():
+    """The case that made argmax depend on the CPU: a border cell copied onto two pixels."""
+    from course_utils.maps import upsample
+
+    coarse = torch.zeros(1, 4, 4)
+    coarse[0, 1, 3] = 1.0  # the maximum, in the last column
+    coarse[0, 0, 3] = 0.5  # an unequal neighbour above, so only the border copies tie
+    up = upsample(coarse, 16)  # 4 pixels per cell; columns 14 and 15 both copy column 3
+    peaks = loc.peak_pixels(up)
+    assert peaks.sum() == 2 and peaks[0, :, 14:].sum() == 2, peaks.nonzero().tolist()
+    assert up[0, 6, 14] == up[0, 6, 15]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    arrays(np.float64, st.tuples(st.integers(2, 8), st.integers(2, 8)), elements=st.floats(-10, 10)),
+    st.integers(0, 3),
+    st.data(),
+)
+def test_pointing_game_matches_the_pixel_by_pixel_reference(values, tolerance, data):
+    h, w = values.shape
+    maps = torch.from_numpy(values)[None]
+    mask = torch.from_numpy(data.draw(arrays(np.bool_, (h, w))))[None]
+    assert loc.pointing_game(maps, mask, tolerance=tolerance) == pytest.approx(
+        reference_pointing_game(maps, mask, tolerance), abs=1e-12
+    )
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    arrays(np.float32, st.tuples(st.integers(2, 12), st.integers(2, 12)), elements=st.floats(0, 1, width=32)),
+    st.integers(0, 3),
+    st.data(),
+)
+def test_a_last_bits_perturbation_does_not_change_the_pointing_game(values, tolerance, data):
+    """Noise of 1e-6 of the range (float32 kernels differ by about 1e-7) leaves the result alone,
+    unless a pixel sits that close to the peak's cut, which the test rules out as CPUs never meet it."""
+    from hypothesis import assume
+
+    h, w = values.shape
+    maps = torch.from_numpy(values)[None]
+    span = float(maps.max() - maps.min())
+    assume(span > 0)
+    mask = torch.from_numpy(data.draw(arrays(np.bool_, (h, w))))[None]
+    noise = torch.from_numpy(data.draw(arrays(np.float32, (h, w), elements=st.floats(-1, 1, width=32))))
+    perturbed = maps + 1e-6 * span * noise[None]
+    cut = maps.double().max() - loc.PEAK_TOLERANCE * span
+    assume(((maps.double() - cut).abs() > 4e-6 * span).all())  # no pixel at the cut's edge
+    assert loc.pointing_game(perturbed, mask, tolerance=tolerance) == loc.pointing_game(
+        maps, mask, tolerance=tolerance
+    )
 
 
 # --- box accuracy over thresholds -----------------------------------------------------
