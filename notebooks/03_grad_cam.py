@@ -241,7 +241,7 @@ from course_utils.cam import (
 )
 from course_utils.checkpoints import load_model, load_split
 from course_utils.exercises import grad_cam as checks
-from course_utils.localization import mean_map_by_region, pointing_game
+from course_utils.localization import mean_map_by_region, peak_pixels, pointing_game
 from course_utils.maps import to_image, upsample
 from course_utils.plots import (
     FIG_WIDTH,
@@ -405,14 +405,16 @@ for name, layer in layers.items():
 # %% [markdown]
 # Depth brings the map onto the creature. The mean map on the head rises
 # from 0.245 at block 1 to 0.778 at block 4, and the share of peaks on the
-# creature from 0.66 to 0.91. Block 1 has the finest map, but its 3x3 filters
+# creature from 0.661 to 0.915. Block 1 has the finest map, but its 3x3 filters
 # see only colours and edges, so the map is high on a few pixels and low
 # everywhere else, the head included. Block 4's map covers more of the head
 # and of the body, and a little more background too.
 #
 # The rise is not steady: at block 3 one map in five is zero everywhere. There
 # the weighted sum $\sum_k \alpha_k^c A^k$ is negative at every position, and
-# the ReLU leaves nothing. The weights $\alpha_k^c$ are an *average* gradient,
+# the ReLU leaves nothing. (A map that is zero everywhere points nowhere in
+# particular: the pointing game counts all its pixels as the peak, as in
+# notebook 01, and scores it by the share of the image the creature covers.) The weights $\alpha_k^c$ are an *average* gradient,
 # a linear summary of everything above the layer; the more nonlinear layers
 # lie above it, the rougher that summary. This is why the Grad-CAM paper
 # explains the last convolutional layer: the deepest layer that still keeps
@@ -659,7 +661,9 @@ widgets.VBox([class_choice, four_methods_output])
 # scene and each of its two creatures, explain that creature's class, find
 # the map's peak (maps at 16x16 or 8x8 are first upsampled bilinearly to
 # 64x64, so the peak is a pixel), and count a hit if it lies on that
-# creature's mask. We play at two tolerances: 0 pixels (exactly on the mask)
+# creature's mask. A map whose top is flat (a plateau of tied pixels, or
+# pixels within 0.1% of its range of the maximum) scores the share of its
+# peak pixels that hit, as in notebook 01. We play at two tolerances: 0 pixels (exactly on the mask)
 # and 4 pixels (the paper's 15 pixels at 224x224, scaled to our 64x64 scenes;
 # also the size of one cell of a 16x16 map). The baseline map peaks at the
 # image centre, whatever the scene.
@@ -679,6 +683,7 @@ centre = -((rows - (size[0] - 1) / 2) ** 2 + (cols - (size[1] - 1) / 2) ** 2).fl
 columns = {"left, 0 px": ("left", 0), "right, 0 px": ("right", 0), "left, 4 px": ("left", 4),
            "right, 4 px": ("right", 4), "other, 4 px": ("other", 4)}
 hits = {name: {} for name in (*METHODS, "centre baseline")}
+flat_tops = {}  # maps whose peak is several pixels, per method
 for k, side in enumerate(("left", "right")):
     maps_k = four_maps(flatten, subset.images, subset.labels[:, k])
     maps_k = {name: upsample(m, size) if m.shape[-2:] != size else m for name, m in maps_k.items()}
@@ -691,6 +696,7 @@ for k, side in enumerate(("left", "right")):
         # The peak on the *other* creature: the map points at the wrong object (both sides pooled).
         other = pointing_game(maps, subset.masks[:, 1 - k], tolerance=4)
         hits[name]["other", 4] = hits[name].get(("other", 4), 0.0) + other / 2
+        flat_tops[name] = flat_tops.get(name, 0) + int((peak_pixels(maps).flatten(1).sum(1) > 1).sum())
 
 print(f"pointing game, flatten_cnn, {len(subset)} pair scenes: "
       "share of peaks on the explained creature")
@@ -698,10 +704,16 @@ print(f"(and, last column, on the other creature instead)")
 print(f"{'method':<17}" + "".join(f"{column:>13}" for column in columns))
 for name, score in hits.items():
     print(f"{name:<17}" + "".join(f"{score[key]:>13.3f}" for key in columns.values()))
+print("maps with a flat top (of 100): "
+      + ", ".join(f"{name} {count}" for name, count in flat_tops.items()))
 
 # %% [markdown]
-# Read the table row by row (the values are shares of 50 scenes, so steps of
-# 0.02; the last column pools both creatures, so steps of 0.01):
+# Read the table row by row. Each value is a share of 50 maps (the last
+# column pools both creatures: 100 maps), and a map with a flat top counts
+# for the share of its peak pixels that hit. Occlusion's coarse 15x15 map,
+# upsampled, has a flat top in 61 maps of 100, which is why its row is not
+# in steps of 0.02; the centre baseline always has one (the four middle
+# pixels are equally central).
 #
 # - **Grad-CAM** points at the right creature almost every time once we
 #   allow 4 pixels, and almost never at the other one. At 0 pixels it loses a
