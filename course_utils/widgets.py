@@ -55,8 +55,9 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 from torch import Tensor, nn
 
-from course_utils.cam import _eval_mode, class_activation_map, grad_cam
+from course_utils.cam import class_activation_map, grad_cam
 from course_utils.errors import CourseValueError
+from course_utils.hooks import eval_mode
 from course_utils.localization import NO_BOX, box_iou, mask_to_boxes, threshold_map
 from course_utils.maps import min_max_normalise, to_image, upsample
 from course_utils.models import ACoL, ACoLOutput
@@ -217,7 +218,7 @@ class _Explorer:
 
 def class_probabilities(model: nn.Module, images: Tensor) -> Tensor:
     """The model's softmax probabilities ``[N, classes]``, in eval mode, without gradients."""
-    with _eval_mode(model), torch.no_grad():
+    with eval_mode(model), torch.no_grad():
         return model(images).softmax(dim=1)
 
 
@@ -227,7 +228,7 @@ def maps_for_every_class(model: nn.Module, images: Tensor, method: MapMethod = c
     ``method(model, images, c)`` returns ``[N, h, w]``; for Grad-CAM at a
     layer, pass ``lambda m, x, c: grad_cam(m, m.features, x, c)``.
     """
-    with _eval_mode(model), torch.no_grad():
+    with eval_mode(model), torch.no_grad():
         num_classes = model(images[:1]).shape[1]
     return torch.stack([method(model, images, c).detach() for c in range(num_classes)], dim=1)
 
@@ -569,7 +570,7 @@ class ACoLExplorer(_Explorer):
         if not isinstance(model, ACoL):
             raise CourseValueError(f"ACoLExplorer needs an ACoL model, got {type(model).__name__}")
         self.model, self.scenes, self.class_names = model, scenes, list(class_names)
-        with _eval_mode(model), torch.no_grad():
+        with eval_mode(model), torch.no_grad():
             self.features = model.features(scenes.images)
             self.maps_a = model.branch_a(self.features)
         self.num_classes = self.maps_a.shape[1]
