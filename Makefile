@@ -32,8 +32,9 @@ LAB_FLAGS := --ServerApp.ip=127.0.0.1 $(if $(filter 0,$(shell id -u)),--allow-ro
 lab: install
 	$(VENV_PY) -m jupyter lab $(LAB_FLAGS) notebooks/
 
+# The options (test paths, nbval's) are in pyproject.toml's [tool.pytest.ini_options]: a bare `pytest` runs the same.
 test: install
-	$(VENV_PY) -m pytest tests notebooks --nbval-lax --nbval-sanitize-with notebooks/nbval_sanitize.cfg --nbval-cell-timeout=180
+	$(VENV_PY) -m pytest
 
 checkpoints: install
 	$(VENV_PY) -m course_utils.train
@@ -47,7 +48,7 @@ bench: install
 # compares against them; GitHub shows them).
 HANDOUT_DIR ?= outputs/handout
 handout: install
-	$(VENV_PY) -m jupyter nbconvert --log-level=WARN --to notebook --ClearOutputPreprocessor.enabled=True --output-dir $(HANDOUT_DIR) notebooks/0*.ipynb
+	$(VENV_PY) -m jupyter nbconvert --log-level=WARN --to notebook --ClearOutputPreprocessor.enabled=True --output-dir $(HANDOUT_DIR) $$($(VENV_PY) -m course_utils.course --list)
 	@echo "cleared copies in $(HANDOUT_DIR)/"
 
 clean:

@@ -1,7 +1,7 @@
 """Run each notebook top to bottom and report its wall time and the kernel's peak memory.
 
 Run ``python benchmarks/notebook_budget.py [notebooks/NAME.ipynb ...]`` (all
-notebooks by default). The time includes starting the kernel; the memory is
+the course's notebooks by default, as :func:`course_utils.course.notebooks` finds them). The time includes starting the kernel; the memory is
 the kernel process's peak resident set size (``VmHWM`` in
 ``/proc/<pid>/status``), read just before the kernel is shut down. Budgets:
 20 s for 01-03 and 25 s for 04-06 on two cores, 1.5 GB each, 120 s for the
@@ -18,6 +18,10 @@ import nbformat
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # run from anywhere without installing
+
+from course_utils.course import notebooks  # noqa: E402
+
 BUDGET_S = {"01": 20, "02": 20, "03": 20, "04": 25, "05": 25, "06": 25}
 BUDGET_MB = 1536
 COURSE_BUDGET_S = 120
@@ -44,7 +48,7 @@ def run(path: Path) -> tuple[float, float]:
 
 
 def main(argv: list[str]) -> None:
-    paths = [Path(p) for p in argv] or sorted((ROOT / "notebooks").glob("*.ipynb"))
+    paths = [Path(p) for p in argv] or notebooks()
     total = 0.0
     print("| notebook | time (s) | budget (s) | peak kernel memory (MB) |")
     print("|---|---:|---:|---:|")
