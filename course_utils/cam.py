@@ -283,7 +283,8 @@ def occlusion_map(
 # ---------------------------------------------------------------------------
 
 _CAM = "class_activation_map"
-_CAM_NEEDS = f"{_CAM} needs global average pooling followed by one linear layer"
+# "CAM" is this method's name in the notebooks, whose saved outputs (checked by nbval) print these messages.
+_CAM_NEEDS = "CAM needs global average pooling followed by one linear layer"
 _USE_GRAD_CAM = "use grad_cam(model, layer, images) instead"
 
 

@@ -676,11 +676,11 @@ def test_grad_cam_layer_that_runs_twice(resnet, images) -> None:
 
 def test_cam_refuses_a_model_without_gap_and_linear(images) -> None:
     flat = FlattenCNN()
-    with pytest.raises(ValueError, match="class_activation_map needs global average pooling.*grad_cam"):
+    with pytest.raises(ValueError, match="CAM needs global average pooling.*grad_cam"):
         class_activation_map(flat, images)
-    with pytest.raises(ValueError, match="class_activation_map needs global average pooling.*channels.*grad_cam"):
+    with pytest.raises(ValueError, match="CAM needs global average pooling.*channels.*grad_cam"):
         class_activation_map(flat, images, fc=flat.head[-1])
-    with pytest.raises(ValueError, match="class_activation_map needs global average pooling.*ACoL has no `fc`"):
+    with pytest.raises(ValueError, match="CAM needs global average pooling.*ACoL has no `fc`"):
         class_activation_map(ACoL(), images)
     gap = GapCNN()
     with pytest.raises(ValueError, match="fc is Backbone, not nn.Linear.*grad_cam"):
