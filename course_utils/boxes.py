@@ -250,7 +250,9 @@ def best_iou_per_image(pred_boxes: Tensor, pred_image: Tensor, gt_boxes: Tensor)
     allows) would change only the pairing below: each predicted box against
     every box of its image, and the maximum over both.
     """
-    iou = box_iou(pred_boxes, gt_boxes[pred_image])  # [K]: each predicted box against its own image's box
+    # index_select, not gt_boxes[pred_image]: advanced indexing wakes torch's thread pool, which costs more
+    # than this tiny gather (on a busy 2-core machine, 4 ms against 0.1 ms, per threshold).
+    iou = box_iou(pred_boxes, gt_boxes.index_select(0, pred_image))  # [K]: each box against its image's box
     best = torch.zeros(len(gt_boxes), dtype=torch.float64, device=iou.device)
     return best.scatter_reduce_(0, pred_image, iou, reduce="amax")
 
