@@ -33,21 +33,22 @@ LAB_FLAGS := --ServerApp.ip=127.0.0.1 $(if $(filter 0,$(shell id -u)),--allow-ro
 lab: install
 	$(VENV_PY) -m jupyter lab $(LAB_FLAGS) notebooks/
 
+# The options (test paths, nbval's) are in pyproject.toml's [tool.pytest.ini_options]: a bare `pytest` runs the same.
 test: install
-	$(VENV_PY) -m pytest tests notebooks --nbval-lax --nbval-sanitize-with notebooks/nbval_sanitize.cfg --nbval-cell-timeout=180
+	$(VENV_PY) -m pytest
 
 # The notebooks' checked numbers must not depend on the CPU. torch picks its vector kernels
 # (AVX-512, AVX2, or portable "default" code) by the CPU it finds; ATEN_CPU_CAPABILITY forces a
 # lower one, so one machine can stand in for others. `default` runs everywhere; `avx2` is worth a
 # run where the machine's own choice is AVX-512 (otherwise `make test` has just run it).
-NBVAL_OPTIONS := --nbval-lax --nbval-sanitize-with notebooks/nbval_sanitize.cfg --nbval-cell-timeout=180
+# nbval's options come from pyproject.toml, as for `make test`.
 test-kernels: install
 	@native=$$($(VENV_PY) -c "import torch; print(torch.backends.cpu.get_cpu_capability())"); \
 	kernels="default"; if [ "$$native" = AVX512 ]; then kernels="default avx2"; fi; \
 	echo "this CPU's own kernels: $$native; running the notebooks again with: $$kernels"; \
 	for kernel in $$kernels; do \
 		echo "== ATEN_CPU_CAPABILITY=$$kernel"; \
-		ATEN_CPU_CAPABILITY=$$kernel $(VENV_PY) -m pytest -p no:cacheprovider -q $(NBVAL_OPTIONS) \
+		ATEN_CPU_CAPABILITY=$$kernel $(VENV_PY) -m pytest -p no:cacheprovider -q \
 			$$($(VENV_PY) -m course_utils.course --list) || exit 1; \
 	done
 
@@ -63,7 +64,7 @@ bench: install
 # compares against them; GitHub shows them).
 HANDOUT_DIR ?= outputs/handout
 handout: install
-	$(VENV_PY) -m jupyter nbconvert --log-level=WARN --to notebook --ClearOutputPreprocessor.enabled=True --output-dir $(HANDOUT_DIR) notebooks/0*.ipynb
+	$(VENV_PY) -m jupyter nbconvert --log-level=WARN --to notebook --ClearOutputPreprocessor.enabled=True --output-dir $(HANDOUT_DIR) $$($(VENV_PY) -m course_utils.course --list)
 	@echo "cleared copies in $(HANDOUT_DIR)/"
 
 clean:

@@ -1,310 +1,69 @@
-"""Where is the object? Turning class maps into masks and boxes, and scoring them.
+"""Scoring localization: how well do a classifier's class maps find the object?
 
 Weakly supervised object localization (WSOL) asks a classifier's class map
-where the object is. This module turns maps into masks (threshold), masks
-into boxes (connected components), and scores the result with the metrics
-of the literature: top-1 and GT-known localization, the pointing game,
-MaxBoxAcc / MaxBoxAccV2 and PxAP (Choe et al., "Evaluating Weakly Supervised
-Object Localization Methods Right", CVPR 2020).
+where the object is. :mod:`course_utils.boxes` turns maps into masks and
+boxes; this module scores the result with the metrics of the literature:
+top-1 and GT-known localization, the pointing game, MaxBoxAcc /
+MaxBoxAccV2 and PxAP (Choe et al., "Evaluating Weakly Supervised Object
+Localization Methods Right", CVPR 2020), mask IoU, and where a map puts its
+weight. Read top-down, MaxBoxAccV2 goes: the CAM thresholds, the IoUs at each
+threshold, the box-accuracy table, its maximum.
 
-Conventions, used by every function below:
+Conventions (boxes, the no-box, masks and thresholds are
+:mod:`course_utils.boxes`'s):
 
-- **Boxes** are ``(x0, y0, x1, y1)`` in pixel indices, ``x`` the column and
-  ``y`` the row, with ``x1`` and ``y1`` *exclusive* (like Python slices:
-  the box covers ``mask[y0:y1, x0:x1]``). So a box's area
-  ``(x1 - x0) * (y1 - y0)`` is the number of pixels it covers, and the box
-  of the single pixel ``(x, y)`` is ``(x, y, x + 1, y + 1)``.
-- **No box** is ``(0, 0, 0, 0)``: zero area, so its IoU with any box is 0.
-  It is what an empty mask yields, and it never counts as a hit.
-- **Masks** are bool tensors ``[N, H, W]``; **maps** are float tensors
-  ``[N, H, W]`` at image resolution (callers upsample first, see
-  :mod:`course_utils.maps`); ground-truth **boxes** are ``[N, 4]``.
+- **Maps** are float tensors ``[N, H, W]`` at image resolution (callers
+  upsample first, see :mod:`course_utils.maps`); **masks** bool ``[N, H, W]``;
+  ground-truth **boxes** ``[N, 4]``, one per image.
 - **Thresholds** apply to the min-max normalised map with ``>=``: at
   threshold ``t`` the mask is :math:`\\tilde M(x, y) \\ge t`. A constant map
   normalises to zeros (see :func:`course_utils.maps.min_max_normalise`).
 - **Results** are fractions in [0, 1] (multiply by 100 for the papers' %).
+
+The geometry names (:func:`threshold_map`, :func:`mask_to_boxes`,
+:func:`box_iou`, :data:`NO_BOX`, ...) are re-exported here, so
+``from course_utils.localization import box_iou`` keeps working.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 from scipy import ndimage
 from torch import Tensor
 
+from course_utils.boxes import (  # noqa: F401  (re-exported: the notebooks import them from here)
+    EIGHT_CONNECTED,
+    EIGHT_CONNECTED_PER_IMAGE,
+    NO_BOX,
+    best_iou_per_image,
+    box_area,
+    box_iou,
+    box_of_mask,
+    component_boxes,
+    connected_components,
+    largest_box,
+    largest_of_each_image,
+    mask_to_boxes,
+    threshold_map,
+)
+from course_utils.checks import check_boxes as _check_boxes
+from course_utils.checks import check_fraction as _check_fraction
+from course_utils.checks import check_iou_levels as _check_iou_levels
+from course_utils.checks import check_maps as _check_maps
+from course_utils.checks import check_maps_and_masks as _check_maps_and_masks
+from course_utils.checks import check_masks as _check_masks
+from course_utils.checks import check_same_n as _check_same_n
+from course_utils.checks import check_same_shape as _check_same_shape
+from course_utils.checks import describe as _describe
 from course_utils.errors import CourseValueError
 from course_utils.maps import min_max_normalise
 
-NO_BOX = (0, 0, 0, 0)
-
-# 8-connectivity: pixels touching at a corner belong to the same component.
-# A thin diagonal stroke in a thresholded map is one object, not a string of
-# single pixels. The OpenCV contours that Choe et al.'s reference code draws
-# boxes around also treat the foreground as 8-connected.
-EIGHT_CONNECTED = np.ones((3, 3), dtype=bool)
-
-# For a stack [N, H, W]: the same 3x3 neighbourhood in the middle slice, and
-# nothing in the slices before and after, so components never cross from one
-# image to the next. One scipy call then labels the whole stack, which is
-# far faster than N calls on single images.
-EIGHT_CONNECTED_PER_IMAGE = np.stack([np.zeros((3, 3), bool), EIGHT_CONNECTED, np.zeros((3, 3), bool)])
-
-
-# --- input checks: one readable line saying what was expected ---------------
-
-
-def _describe(x: object) -> str:
-    if isinstance(x, Tensor):
-        return f"dtype {x.dtype} and shape {tuple(x.shape)}"
-    return f"a {type(x).__name__}"
-
-
-def _check_maps(maps: Tensor, name: str = "maps") -> None:
-    if not isinstance(maps, Tensor) or maps.dim() != 3 or not maps.is_floating_point():
-        raise CourseValueError(f"{name} must be a float tensor of shape [N, H, W], got {_describe(maps)}")
-
-
-def _check_masks(masks: Tensor, name: str = "masks", dims: tuple[int, ...] = (3,)) -> None:
-    shape = " or ".join({2: "[H, W]", 3: "[N, H, W]"}[d] for d in dims)
-    if not isinstance(masks, Tensor) or masks.dtype != torch.bool or masks.dim() not in dims:
-        raise CourseValueError(f"{name} must be a bool tensor of shape {shape}, got {_describe(masks)}")
-
-
-def _check_boxes(boxes: Tensor, name: str = "boxes") -> None:
-    if not isinstance(boxes, Tensor) or boxes.dim() != 2 or boxes.shape[1] != 4 or boxes.dtype == torch.bool:
-        raise CourseValueError(f"{name} must be a numeric tensor of shape [N, 4], got {_describe(boxes)}")
-
-
-def _check_same_shape(a: Tensor, b: Tensor, names: str) -> None:
-    if a.shape != b.shape:
-        raise CourseValueError(f"{names} must match in shape, got {tuple(a.shape)} and {tuple(b.shape)}")
-
-
-def _check_same_n(a: Tensor, b: Tensor, names: str) -> None:
-    if len(a) != len(b):
-        raise CourseValueError(f"{names} must have the same N (one per image), got {len(a)} and {len(b)}")
-
-
-def _check_fraction(value: float, name: str) -> None:
-    if not 0.0 <= float(value) <= 1.0:
-        raise CourseValueError(f"{name} must be in [0, 1], got {value}")
-
-
-def default_cam_thresholds() -> Tensor:
-    """The 100 CAM thresholds 0.00, 0.01, ..., 0.99 of Choe et al. (``np.arange(0, 1, 0.01)``).
-
-    Threshold 0 keeps every pixel (the whole image); 1.0 is left out because
-    it keeps only the peak pixels.
-    """
-    return torch.arange(100, dtype=torch.float64) / 100
-
-
-def _as_thresholds(cam_thresholds: Sequence[float] | Tensor | None) -> Tensor:
-    if cam_thresholds is None:
-        return default_cam_thresholds()
-    t = torch.as_tensor(cam_thresholds, dtype=torch.float64)
-    if t.dim() != 1 or t.numel() == 0:
-        raise CourseValueError(f"cam_thresholds must be a non-empty 1-D sequence, got shape {tuple(t.shape)}")
-    if (t < 0).any() or (t > 1).any():
-        raise CourseValueError(f"cam_thresholds must lie in [0, 1], got values from {t.min().item()} to {t.max().item()}")
-    if (t.diff() <= 0).any():
-        raise CourseValueError("cam_thresholds must be strictly increasing")
-    return t
-
-
-# --- from map to mask to boxes -----------------------------------------------
-
-
-def threshold_map(maps: Tensor, threshold: float) -> Tensor:
-    """The mask of pixels at or above ``threshold`` of each map's range.
-
-    .. math::
-        B(x, y) = [\\tilde M(x, y) \\ge t], \\qquad
-        \\tilde M = \\frac{M - \\min M}{\\max M - \\min M}
-
-    ``maps`` is ``[..., H, W]``; each map is normalised on its own, and a
-    constant map becomes zeros, so its mask is all True at ``t = 0`` and all
-    False above.
-    """
-    if not isinstance(maps, Tensor) or maps.dim() < 2 or not maps.is_floating_point():
-        raise CourseValueError(f"maps must be a float tensor of shape [..., H, W], got {_describe(maps)}")
-    _check_fraction(threshold, "threshold")
-    return min_max_normalise(maps) >= threshold
-
-
-def connected_components(mask: Tensor) -> tuple[Tensor, int]:
-    """Label the 8-connected components of a mask ``[H, W]`` (or of each mask in ``[N, H, W]``).
-
-    Returns ``(labels, count)``: ``labels`` has the mask's shape, 0 on
-    background and ``1..count`` on the components (scipy numbers them in
-    raster order, the order in which a row-by-row scan first meets them).
-    For a stack the numbering runs on across images, and no component
-    crosses from one image to the next.
-    """
-    _check_masks(mask, "mask", dims=(2, 3))
-    labels, count = _label(mask.cpu().numpy())
-    return torch.from_numpy(labels).long(), count
-
-
-def _label(mask: np.ndarray) -> tuple[np.ndarray, int]:
-    structure = EIGHT_CONNECTED if mask.ndim == 2 else EIGHT_CONNECTED_PER_IMAGE
-    labels, count = ndimage.label(mask, structure=structure)
-    return labels, int(count)
-
-
-def component_boxes(masks: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-    """Box, pixel count and image index of every 8-connected component in ``masks [N, H, W]``.
-
-    A single mask ``[H, W]`` is treated as a stack of one.
-
-    Returns ``(boxes [K, 4], sizes [K], image [K])`` for the ``K`` components
-    of the whole stack, in label order (raster order, image by image).
-    """
-    _check_masks(masks, dims=(2, 3))
-    masks = masks if masks.dim() == 3 else masks[None]
-    boxes, sizes, image = _component_boxes(masks.cpu().numpy())
-    return torch.from_numpy(boxes), torch.from_numpy(sizes), torch.from_numpy(image)
-
-
-def _component_boxes(masks: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The work of :func:`component_boxes`, on a numpy bool array ``[N, H, W]``.
-
-    A component is a union of *runs*: maximal stretches of True pixels in one
-    row, each inside exactly one component. Its box is spanned by its runs:
-    ``x0`` the leftmost run start, ``x1`` the rightmost run stop (exclusive),
-    ``y0`` and ``y1`` the first and last row (+1); its size is the sum of run
-    lengths. A map has far fewer runs than pixels, so reducing over runs is
-    cheap. This stays in numpy because scipy labels numpy arrays, and small
-    numpy reductions carry no threading overhead.
-    """
-    n, h, w = masks.shape
-    # A False pixel at both ends of every row, so each run has a visible start and stop.
-    padded = np.zeros((n, h, w + 2), dtype=bool)
-    padded[:, :, 1:-1] = masks
-    labels, count = _label(padded)
-    # Read as one long line, the padded stack changes value exactly at run boundaries (the False
-    # pixels keep runs from spilling into the next row), alternating start, stop, start, stop, ...
-    flat = padded.ravel()
-    change = np.flatnonzero(flat[1:] != flat[:-1]) + 1  # index of the first pixel after each change
-    start, stop = change[0::2], change[1::2]  # first True pixel of a run, first False one after it
-    row_index, x_start = np.divmod(start, w + 2)  # row_index counts rows across the whole stack
-    x_start -= 1  # padded column -> image column
-    x_stop = stop - row_index * (w + 2) - 1  # exclusive, in image columns
-    image, row = np.divmod(row_index, h)
-    component = labels.ravel()[start].astype(np.intp) - 1
-
-    boxes = np.empty((count, 4), dtype=np.int64)
-    for column, ufunc, init, values in (
-        (0, np.minimum, w, x_start),
-        (1, np.minimum, h, row),
-        (2, np.maximum, 0, x_stop),
-        (3, np.maximum, 0, row + 1),
-    ):
-        reduced = np.full(count, init, dtype=np.int64)
-        ufunc.at(reduced, component, values)
-        boxes[:, column] = reduced
-    sizes = np.bincount(component, weights=x_stop - x_start, minlength=count).astype(np.int64)
-    component_image = np.zeros(count, dtype=np.int64)
-    component_image[component] = image  # every run of a component writes the same image index
-    return boxes, sizes, component_image
-
-
-def _largest_per_image(sizes: np.ndarray, image: np.ndarray, n: int) -> np.ndarray:
-    """Index of the largest component of each image that has one (ties: the first in raster order)."""
-    # One key orders by size, then by earlier label: size * K + (K - 1 - label).
-    k = len(sizes)
-    key = sizes * k + (k - 1 - np.arange(k))
-    best = np.full(n, -1, dtype=np.int64)
-    np.maximum.at(best, image, key)
-    return np.flatnonzero(key == best[image])
-
-
-def mask_to_boxes(mask: Tensor, *, multi_contour: bool = True) -> Tensor:
-    """Boxes ``[K, 4]`` (int64) of the 8-connected components of one mask ``[H, W]``.
-
-    ``multi_contour=True`` gives every component's box, in raster order;
-    ``False`` only the box of the largest component (most pixels; ties go
-    to the first in raster order), as ``[1, 4]``. An empty mask gives
-    ``[[0, 0, 0, 0]]``, the no-box, so every mask has at least one
-    prediction and the best IoU over its boxes is always defined (and 0).
-    """
-    _check_masks(mask, "mask", dims=(2,))
-    boxes, sizes, _ = _component_boxes(mask[None].cpu().numpy())
-    if len(boxes) == 0:
-        return torch.tensor([NO_BOX], dtype=torch.int64)
-    if not multi_contour:
-        boxes = boxes[_largest_per_image(sizes, np.zeros(len(sizes), np.int64), 1)]
-    return torch.from_numpy(boxes)
-
-
-def largest_box(mask: Tensor) -> Tensor:
-    """Box ``[4]`` of the largest 8-connected component of ``mask [H, W]``; ``(0, 0, 0, 0)`` if empty."""
-    return mask_to_boxes(mask, multi_contour=False)[0]
-
-
-def box_of_mask(mask: Tensor) -> Tensor:
-    """Tight box around *all* True pixels: ``[H, W] -> [4]`` or ``[N, H, W] -> [N, 4]`` (int64).
-
-    Meant for ground-truth masks, where the object may be in several pieces
-    but is one object. An empty mask gives ``(0, 0, 0, 0)``.
-    """
-    _check_masks(mask, "mask", dims=(2, 3))
-    rows, cols = mask.any(-1), mask.any(-2)  # [..., H] and [..., W]
-
-    def first_and_stop(line: Tensor) -> tuple[Tensor, Tensor]:
-        length = line.shape[-1]
-        first = line.to(torch.uint8).argmax(-1)  # argmax returns the first True
-        stop = length - line.flip(-1).to(torch.uint8).argmax(-1)
-        empty = ~line.any(-1)
-        return first.masked_fill(empty, 0), stop.masked_fill(empty, 0)
-
-    x0, x1 = first_and_stop(cols)
-    y0, y1 = first_and_stop(rows)
-    return torch.stack([x0, y0, x1, y1], dim=-1)
-
-
-# --- box overlap ---------------------------------------------------------------
-
-
-def _check_box_pair(boxes: Tensor, name: str) -> None:
-    if not isinstance(boxes, Tensor) or boxes.dim() == 0 or boxes.shape[-1] != 4 or boxes.dtype == torch.bool:
-        raise CourseValueError(f"{name} must be a numeric tensor of shape [..., 4], got {_describe(boxes)}")
-    if (boxes[..., 2] < boxes[..., 0]).any() or (boxes[..., 3] < boxes[..., 1]).any():
-        raise CourseValueError(f"{name} must satisfy x0 <= x1 and y0 <= y1 in every (x0, y0, x1, y1)")
-
-
-def box_area(boxes: Tensor) -> Tensor:
-    """Pixels covered by each box ``[..., 4]``: :math:`(x_1 - x_0)(y_1 - y_0)`."""
-    boxes = boxes.double()
-    return (boxes[..., 2] - boxes[..., 0]) * (boxes[..., 3] - boxes[..., 1])
-
-
-def box_iou(boxes_a: Tensor, boxes_b: Tensor) -> Tensor:
-    """Intersection over union of boxes ``[..., 4]``, broadcast like ``+`` (float64).
-
-    .. math::
-        \\mathrm{IoU}(A, B) = \\frac{|A \\cap B|}{|A| + |B| - |A \\cap B|}
-
-    Elementwise for two ``[N, 4]`` (result ``[N]``); pairwise with
-    ``box_iou(a[:, None], b[None])`` (result ``[N, M]``). The same matrix as
-    ``torchvision.ops.box_iou``: with exclusive ``x1, y1`` the width of a box
-    is ``x1 - x0``, the continuous-coordinate formula torchvision uses. Unlike
-    torchvision, two zero-area boxes give IoU 0, not NaN (0/0). float64
-    keeps ratios such as 7/10 equal to the literal ``0.7``, so a box exactly
-    at an IoU threshold counts as a hit.
-    """
-    _check_box_pair(boxes_a, "boxes_a")
-    _check_box_pair(boxes_b, "boxes_b")
-    a, b = boxes_a.double(), boxes_b.double()
-    width = (torch.minimum(a[..., 2], b[..., 2]) - torch.maximum(a[..., 0], b[..., 0])).clamp_min(0)
-    height = (torch.minimum(a[..., 3], b[..., 3]) - torch.maximum(a[..., 1], b[..., 1])).clamp_min(0)
-    intersection = width * height
-    union = box_area(a) + box_area(b) - intersection
-    # Where the union is empty the intersection is too: 0 / 1 = 0 instead of 0 / 0.
-    return intersection / torch.where(union > 0, union, torch.ones_like(union))
-
+IOU_THRESHOLDS = (0.3, 0.5, 0.7)
+"""The IoU levels :math:`D` of MaxBoxAccV2 (Choe et al.)."""
 
 # --- one box per image: top-1 and GT-known localization ------------------------
 
@@ -421,7 +180,66 @@ def pointing_game(
     return hits.mean().item()
 
 
+# --- one threshold: the recipe of notebook 04, for drawing -----------------------
+
+
+@dataclass
+class ThresholdResult:
+    """What one threshold gives: masks, boxes and their IoU with the ground truth."""
+
+    threshold: float
+    masks: Tensor  #: ``[N, H, W]`` bool, the normalised map ``>= threshold``
+    boxes: list[Tensor]  #: per scene ``[K, 4]``: the largest component's box (K = 1), or every component's
+    ious: Tensor  #: ``[N]`` float64, the best IoU of each scene's boxes with its ground-truth box
+
+
+def localize_at_threshold(
+    maps: Tensor, gt_boxes: Tensor, threshold: float, *, multi_contour: bool = False
+) -> ThresholdResult:
+    """Threshold each map ``[N, H, W]``, box its components, score the boxes: the WSOL recipe of notebook 04.
+
+    Scene by scene with :func:`~course_utils.boxes.threshold_map` and
+    :func:`~course_utils.boxes.mask_to_boxes`, then
+    :func:`~course_utils.boxes.best_iou_per_image`, so the boxes are exactly
+    the library's. An empty mask gives the no-box, IoU 0. One threshold of
+    :func:`box_ious_at_thresholds`, kept with its masks and boxes for drawing.
+    """
+    if len(maps) != len(gt_boxes):
+        raise CourseValueError(f"maps and gt_boxes must have one entry per scene, got {len(maps)} and {len(gt_boxes)}")
+    masks = threshold_map(maps, threshold)
+    boxes = [mask_to_boxes(mask, multi_contour=multi_contour) for mask in masks]
+    image = torch.cat([torch.full((len(b),), i) for i, b in enumerate(boxes)])
+    ious = best_iou_per_image(torch.cat(boxes), image, torch.as_tensor(gt_boxes).reshape(-1, 4))
+    return ThresholdResult(float(threshold), masks, boxes, ious)
+
+
 # --- box accuracy over CAM thresholds: MaxBoxAcc and MaxBoxAccV2 -----------------
+
+
+def default_cam_thresholds() -> Tensor:
+    """The 100 CAM thresholds 0.00, 0.01, ..., 0.99 of Choe et al. (``np.arange(0, 1, 0.01)``).
+
+    Threshold 0 keeps every pixel (the whole image); 1.0 is left out because
+    it keeps only the peak pixels.
+    """
+    return torch.arange(100, dtype=torch.float64) / 100
+
+
+def _as_thresholds(cam_thresholds: Sequence[float] | Tensor | None) -> Tensor:
+    if cam_thresholds is None:
+        return default_cam_thresholds()
+    t = torch.as_tensor(cam_thresholds, dtype=torch.float64)
+    if t.dim() != 1 or t.numel() == 0:
+        raise CourseValueError(f"cam_thresholds must be a non-empty 1-D sequence, got shape {tuple(t.shape)}")
+    if (t < 0).any() or (t > 1).any():
+        raise CourseValueError(
+            f"cam_thresholds must lie in [0, 1], got values from {t.min().item()} to {t.max().item()}"
+        )
+    if (t.diff() <= 0).any():
+        raise CourseValueError("cam_thresholds must be strictly increasing")
+    return t
+
+
 
 
 def box_ious_at_thresholds(
@@ -474,19 +292,14 @@ def _box_ious(
     thresholds = _as_thresholds(cam_thresholds)
     n = len(maps)
     normalised = min_max_normalise(maps.detach()).cpu().numpy()
-    gt = boxes.detach().double().cpu().numpy()
+    gt = boxes.detach().double().cpu()
     results = {way: torch.zeros(len(thresholds), n, dtype=torch.float64) for way in ways}
     for k, t in enumerate(thresholds.tolist()):
         # A Python float keeps numpy comparing in the maps' dtype, exactly like threshold_map.
-        component, sizes, image = _component_boxes(normalised >= t)
+        predicted, sizes, image = component_boxes(torch.from_numpy(normalised >= t))
         for way, ious in results.items():
-            keep = slice(None) if way == "every" else _largest_per_image(sizes, image, n)
-            # Gathering and converting in numpy keeps these small steps off torch's thread pool.
-            iou = box_iou(torch.from_numpy(component[keep].astype(np.float64)),
-                          torch.from_numpy(gt[image[keep]])).numpy()
-            best = np.zeros(n)  # images without a component keep 0: the no-box
-            np.maximum.at(best, image[keep], iou)
-            ious[k] = torch.from_numpy(best)
+            keep = slice(None) if way == "every" else largest_of_each_image(sizes, image, n)
+            ious[k] = best_iou_per_image(predicted[keep], image[keep], gt)
     return results
 
 
@@ -495,7 +308,7 @@ def box_accuracy_table(
     boxes: Tensor,
     *,
     cam_thresholds: Sequence[float] | Tensor | None = None,
-    iou_thresholds: Sequence[float] = (0.3, 0.5, 0.7),
+    iou_thresholds: Sequence[float] = IOU_THRESHOLDS,
     multi_contour: bool = True,
 ) -> Tensor:
     """Box accuracy at every (IoU threshold, CAM threshold) pair: ``[len(iou_thresholds), T]``.
@@ -514,14 +327,7 @@ def box_accuracy_table(
     return box_accuracy_from_ious(ious, iou_thresholds)
 
 
-def _check_iou_levels(iou_thresholds: Sequence[float]) -> None:
-    if len(iou_thresholds) == 0:
-        raise CourseValueError("iou_thresholds must name at least one IoU level, e.g. (0.3, 0.5, 0.7)")
-    for value in iou_thresholds:
-        _check_fraction(value, "each of iou_thresholds")
-
-
-def box_accuracy_from_ious(ious: Tensor, iou_thresholds: Sequence[float] = (0.3, 0.5, 0.7)) -> Tensor:
+def box_accuracy_from_ious(ious: Tensor, iou_thresholds: Sequence[float] = IOU_THRESHOLDS) -> Tensor:
     """The box-accuracy table ``[len(iou_thresholds), T]`` from IoUs already computed.
 
     ``ious`` is :func:`box_ious_at_thresholds`'s ``[T, N]``; the labelling
@@ -555,7 +361,7 @@ def max_box_acc(
     boxes: Tensor,
     *,
     cam_thresholds: Sequence[float] | Tensor | None = None,
-    iou_thresholds: Sequence[float] = (0.3, 0.5, 0.7),
+    iou_thresholds: Sequence[float] = IOU_THRESHOLDS,
     multi_contour: bool = True,
 ) -> float:
     """MaxBoxAccV2 by default: the best threshold's box accuracy, averaged over IoU levels.
@@ -591,12 +397,6 @@ def _counts_at_or_above(scores: Tensor, groups: Tensor, n_groups: int, threshold
     cleared = torch.searchsorted(thresholds.to(scores.dtype), scores, right=True)  # how many thresholds <= score
     hist = torch.bincount(groups * (t + 1) + cleared, minlength=n_groups * (t + 1)).view(n_groups, t + 1)
     return hist.flip(-1).cumsum(-1).flip(-1)[:, 1:]
-
-
-def _check_maps_and_masks(maps: Tensor, masks: Tensor) -> None:
-    _check_maps(maps)
-    _check_masks(masks)
-    _check_same_shape(maps, masks, "maps and masks")
 
 
 def pixel_precision_recall(
@@ -700,7 +500,8 @@ def mean_map_by_region(maps: Tensor, masks: Tensor, part_masks: Tensor) -> dict[
 
     .. math::
         \\bar M_{\\text{part}} = \\operatorname{mean}_{p \\in \\text{part}} \\tilde M(p), \\quad
-        \\bar M_{\\text{rest}} = \\operatorname{mean}_{p \\in \\text{object} \\setminus \\text{part}} \\tilde M(p), \\quad
+        \\bar M_{\\text{rest}} = \\operatorname{mean}_{p \\in \\text{object} \\setminus \\text{part}}
+            \\tilde M(p), \\quad
         \\bar M_{\\text{bg}} = \\operatorname{mean}_{p \\notin \\text{object}} \\tilde M(p)
 
     A map that sees the whole object has ``part`` and ``rest`` both high and

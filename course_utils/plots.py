@@ -42,6 +42,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 from torch import Tensor
 
+from course_utils.checks import describe
 from course_utils.errors import CourseValueError
 from course_utils.maps import INTERPOLATIONS, to_image
 from course_utils.scenes import CLASS_NAMES, Scenes
@@ -59,21 +60,19 @@ LEGEND_ROW = 0.09  # height of one legend line, in box-accuracy units, on the co
 # --- checks and conversions ------------------------------------------------------
 
 
-def _describe(x: object) -> str:
-    return f"shape {tuple(x.shape)}" if isinstance(x, Tensor) else f"a {type(x).__name__}"
-
-
 def image_array(image: Tensor) -> np.ndarray:
     """An image ``[3, H, W]`` as the ``[H, W, 3]`` numpy array that ``imshow`` wants, clipped to [0, 1]."""
     if not isinstance(image, Tensor) or image.dim() != 3 or image.shape[0] != 3 or not image.is_floating_point():
-        raise CourseValueError(f"image must be a float tensor of shape [3, H, W] (one RGB image), got {_describe(image)}")
+        raise CourseValueError(
+            f"image must be a float tensor of shape [3, H, W] (one RGB image), got {describe(image)}"
+        )
     return image.detach().cpu().float().clamp(0, 1).permute(1, 2, 0).numpy()
 
 
 def map_array(cam_map: Tensor, size: tuple[int, int], mode: str = "bilinear") -> np.ndarray:
     """One map ``[h, w]``, normalised to [0, 1] then upsampled to ``size``, as a numpy array."""
     if not isinstance(cam_map, Tensor) or cam_map.dim() != 2 or not cam_map.is_floating_point():
-        raise CourseValueError(f"cam_map must be a float tensor of shape [h, w] (one map), got {_describe(cam_map)}")
+        raise CourseValueError(f"cam_map must be a float tensor of shape [h, w] (one map), got {describe(cam_map)}")
     if mode not in INTERPOLATIONS:
         raise CourseValueError(f"upsample_mode must be one of {INTERPOLATIONS}, got {mode!r}")
     return to_image(cam_map.detach().cpu().float(), size, mode).numpy()
@@ -223,7 +222,9 @@ def scene_grid(
     if not indices or not all(0 <= i < n for i in indices):
         raise CourseValueError(f"indices must be a non-empty list of scene indices in [0, {n}), got {indices}")
     if maps is not None and (not isinstance(maps, Tensor) or maps.dim() != 3 or len(maps) != n):
-        raise CourseValueError(f"maps must be a tensor [N, h, w] with one map per scene (N = {n}), got {_describe(maps)}")
+        raise CourseValueError(
+            f"maps must be a tensor [N, h, w] with one map per scene (N = {n}), got {describe(maps)}"
+        )
     preds = _pred_boxes_per_scene(pred_boxes, n) if pred_boxes is not None else None
     if titles is not None and len(titles) != len(indices):
         raise CourseValueError(f"titles must have one entry per scene shown ({len(indices)}), got {len(titles)}")

@@ -40,8 +40,9 @@ import torch.nn.functional as F
 from matplotlib import cbook
 from torch import Tensor, nn
 
-from course_utils.cam import _eval_mode, grad_cam
+from course_utils.cam import grad_cam
 from course_utils.errors import CourseValueError
+from course_utils.hooks import eval_mode
 
 if TYPE_CHECKING:
     from torchvision.models import ResNet18_Weights
@@ -176,7 +177,7 @@ def explain_photo(
     7x7 for a 224x224 input): the layer the Grad-CAM paper explains.
     """
     batch = preprocess(photo, weights)
-    with _eval_mode(model), torch.no_grad():
+    with eval_mode(model), torch.no_grad():
         probabilities = model(batch).softmax(dim=1)[0]
     top = int(probabilities.argmax())
     cam = grad_cam(model, model.layer4, batch, top)[0]

@@ -37,6 +37,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from course_utils.boxes import box_of_mask
 from course_utils.errors import CourseValueError
 
 IMAGE_SIZE = 64
@@ -142,17 +143,6 @@ class _Canvas:
         for k, texture in self.textures.items():
             shade = torch.where(self.layer == k, texture, shade)
         return rgb + shade.unsqueeze(1)
-
-
-def _boxes_of(masks: Tensor) -> Tensor:
-    """Tight ``(x0, y0, x1, y1)`` boxes (x1, y1 exclusive) of bool masks ``[..., H, W]``; all masks non-empty."""
-    rows, cols = masks.any(-1), masks.any(-2)
-    h, w = masks.shape[-2:]
-    y0 = rows.int().argmax(-1)
-    y1 = h - rows.flip(-1).int().argmax(-1)
-    x0 = cols.int().argmax(-1)
-    x1 = w - cols.flip(-1).int().argmax(-1)
-    return torch.stack([x0, y0, x1, y1], dim=-1).long()
 
 
 def _background(gen: torch.Generator, n: int, size: int, grid: tuple[Tensor, Tensor]) -> _Canvas:
@@ -281,7 +271,12 @@ def make_scenes(
             canvas.paint(marker & ~mask, torch.ones(len(lab), 3))  # behind the creature: it never hides the object
         images[start : start + _CHUNK] = _finish(gen, canvas, grid)
         masks[start : start + _CHUNK], heads[start : start + _CHUNK] = mask, head
-    return Scenes(images, labels, masks, _boxes_of(masks), heads)
+    return Scenes(images, labels, masks, box_of_mask(masks), heads)
+
+
+def _pair_boxes(masks: Tensor) -> Tensor:
+    """The tight boxes ``[N, 2, 4]`` of the two objects' masks ``[N, 2, H, W]``."""
+    return box_of_mask(masks.flatten(0, 1)).view(*masks.shape[:2], 4)
 
 
 def make_pair_scenes(n: int, seed: int = 0) -> PairScenes:
@@ -301,7 +296,7 @@ def make_pair_scenes(n: int, seed: int = 0) -> PairScenes:
     left, left_head = left & ~right, left_head & ~right  # the right creature was drawn on top
     masks = torch.stack([left, right], 1)
     heads = torch.stack([left_head, right_head], 1)
-    return PairScenes(_finish(gen, canvas, grid), torch.stack([first, second], 1), masks, _boxes_of(masks), heads)
+    return PairScenes(_finish(gen, canvas, grid), torch.stack([first, second], 1), masks, _pair_boxes(masks), heads)
 
 
 # ----------------------------------------------------------------------------- frozen splits on disk

@@ -28,6 +28,7 @@ from torch import Tensor, nn
 from tqdm.auto import tqdm
 
 from course_utils.errors import CourseValueError
+from course_utils.hooks import eval_mode
 from course_utils.models import ACoL, MODEL_CLASSES
 from course_utils.scenes import Scenes, load_scenes, make_pair_scenes, make_scenes, save_scenes
 
@@ -126,16 +127,15 @@ def train(model: nn.Module, scenes: Scenes, config: TrainConfig, *, progress: bo
     return history
 
 
-@torch.no_grad()
 def predict(model: nn.Module, images: Tensor, batch_size: int = 250) -> Tensor:
-    """Predicted classes ``[N]``, in eval mode, in batches (the model's mode is restored)."""
-    was_training = model.training
-    model.eval()
+    """Predicted classes ``[N]``, in eval mode, in batches, without building a graph.
+
+    Every submodule's training flag is restored afterwards (a frozen batch
+    norm inside a training model stays frozen): see :func:`course_utils.hooks.eval_mode`.
+    """
     device = next(model.parameters()).device
-    try:
+    with eval_mode(model), torch.no_grad():
         return torch.cat([model(chunk.to(device)).argmax(1).cpu() for chunk in images.split(batch_size)])
-    finally:
-        model.train(was_training)
 
 
 def accuracy(model: nn.Module, scenes: Scenes) -> float:

@@ -12,11 +12,16 @@ Each explorer has three layers, so that each can be tested on its own:
    model runs);
 2. **update(...)**, a plain method: it computes the result for new control
    values from the cache (with a pure function such as
-   :func:`localize_at_threshold` or :meth:`ACoL.from_features <course_utils.models.ACoL.from_features>`), moves the artists of
+   :func:`~course_utils.localization.localize_at_threshold` or
+   :meth:`ACoL.from_features <course_utils.models.ACoL.from_features>`), moves the artists of
    its one persistent figure in place (``set_data``, ``set_bounds``,
    ``set_text``: nothing is drawn anew), and returns what it computed;
 3. **widget()**, the thin ipywidgets part: controls wired to ``update`` with
    ``.observe``, and an ``Output`` that shows the figure.
+
+The plumbing of that figure (made outside pyplot, laid out once, boxes and
+overlays moved in place, shown in an ``Output``) is in
+:mod:`course_utils.live_figure`; this module holds the explorers themselves.
 
 The figure at the default values exists as soon as an explorer is built
 (``explorer.figure``): a notebook shows it as a static picture too, which is
@@ -40,24 +45,22 @@ Example (in a notebook)::
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import ipywidgets as widgets
 import numpy as np
 import torch
-from IPython import get_ipython
-from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.patches import Patch, Rectangle
+from matplotlib.patches import Patch
 from torch import Tensor, nn
 
-from course_utils.cam import _eval_mode, class_activation_map, grad_cam
+from course_utils.cam import class_activation_map, grad_cam
+from course_utils.checks import describe
 from course_utils.errors import CourseValueError
-from course_utils.localization import NO_BOX, box_iou, mask_to_boxes, threshold_map
+from course_utils.hooks import eval_mode
+from course_utils.live_figure import BoxPool, Explorer, freeze_layout, new_figure, one_thread, panels, rgba_where
+from course_utils.localization import ThresholdResult, localize_at_threshold
 from course_utils.maps import min_max_normalise, to_image, upsample
 from course_utils.models import ACoL, ACoLOutput
 from course_utils.plots import (
@@ -69,10 +72,27 @@ from course_utils.plots import (
     add_colorbar,
     draw_box,
     overlay_map,
-    set_box,
     show_image,
 )
 from course_utils.scenes import CLASS_NAMES, Scenes
+
+__all__ = [
+    "MapMethod",
+    "class_probabilities",
+    "maps_for_every_class",
+    "ThresholdResult",  # re-exported from course_utils.localization (notebook 05 imports it from here)
+    "localize_at_threshold",
+    "ThresholdExplorer",
+    "threshold_explorer",
+    "MapResult",
+    "ClassExplorer",
+    "class_explorer",
+    "LayerChooser",
+    "layer_chooser",
+    "ACoLResult",
+    "ACoLExplorer",
+    "acol_explorer",
+]
 
 MapMethod = Callable[[nn.Module, Tensor, int], Tensor]
 """``method(model, images, class_index) -> [N, h, w]``, e.g. :func:`course_utils.cam.class_activation_map`."""
@@ -82,11 +102,7 @@ MASK_ALPHA = 0.45
 ERASED_ALPHA = 0.8  # erased cells are darkened almost to black: B cannot see them
 
 
-# --- shared machinery ----------------------------------------------------------------
-
-
-def _describe(x: object) -> str:
-    return f"shape {tuple(x.shape)}" if isinstance(x, Tensor) else f"a {type(x).__name__}"
+# --- checks and the cache every class explorer fills -------------------------------------
 
 
 def _check_maps(maps: Tensor, leading: tuple[int, ...], what: str) -> None:
@@ -94,7 +110,7 @@ def _check_maps(maps: Tensor, leading: tuple[int, ...], what: str) -> None:
     expected = len(leading) + 2
     if not isinstance(maps, Tensor) or maps.dim() != expected or tuple(maps.shape[: len(leading)]) != leading:
         dims = ", ".join(map(str, leading))
-        raise CourseValueError(f"{what} must be a float tensor [{dims}, h, w], got {_describe(maps)}")
+        raise CourseValueError(f"{what} must be a float tensor [{dims}, h, w], got {describe(maps)}")
     if not maps.is_floating_point():
         raise CourseValueError(f"{what} must be a float tensor, got dtype {maps.dtype}")
 
@@ -107,117 +123,11 @@ def _check_class(class_index: int, num_classes: int) -> int:
     return int(class_index)
 
 
-def _figure(nrows: int, ncols: int, row_height: float) -> tuple[Figure, np.ndarray]:
-    """A figure outside pyplot (so a notebook never shows it twice by itself), drawn by Agg."""
-    figure = Figure(figsize=(FIG_WIDTH, row_height * nrows), layout="constrained")
-    FigureCanvasAgg(figure)
-    axes = figure.subplots(nrows, ncols, squeeze=False)
-    return figure, axes
-
-
-def _panels(count: int, ncols: int, extra_height: float = 0.6) -> tuple[Figure, list[Axes]]:
-    """A grid of ``count`` square image panels, ``ncols`` a row; unused cells left blank."""
-    ncols = max(1, min(ncols, count))
-    nrows = -(-count // ncols)
-    figure, axes = _figure(nrows, ncols, FIG_WIDTH / ncols + extra_height)
-    for ax in axes.flat[count:]:
-        ax.set_axis_off()
-    return figure, list(axes.flat[:count])
-
-
-@contextmanager
-def _one_thread() -> Iterator[None]:
-    """Run an update's tiny tensor operations on one thread.
-
-    Waking torch's thread pool costs more than these operations themselves,
-    and on a busy machine (Binder, or a model training beside the notebook)
-    the pool waits for cores: an update measured 70 ms with two threads and
-    1.5 ms with one, on two cores shared with a training run.
-    """
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
-
-
-def _freeze_layout(figure: Figure) -> None:
-    """Lay the figure out once, then keep it: a constrained layout per update would cost more than the update."""
-    figure.draw_without_rendering()
-    figure.set_layout_engine("none")
-
-
-class _BoxPool:
-    """Rectangles on one axes that are moved, shown and hidden in place; new ones only when more boxes than ever."""
-
-    def __init__(self, ax: Axes, colour: str, linestyle: str) -> None:
-        self.ax, self.colour, self.linestyle = ax, colour, linestyle
-        self.rects: list[Rectangle] = []
-
-    def show(self, boxes: Tensor) -> None:
-        while len(self.rects) < len(boxes):
-            self.rects.append(draw_box(self.ax, NO_BOX, self.colour, linestyle=self.linestyle))
-        for rect, box in zip(self.rects, boxes.tolist()):
-            set_box(rect, box)
-        for rect in self.rects[len(boxes) :]:
-            rect.set_visible(False)
-
-
-def _rgba_where(mask: Tensor, rgb: tuple[float, float, float], alpha: float) -> np.ndarray:
-    """An ``[H, W, 4]`` overlay: colour ``rgb`` with opacity ``alpha`` on the mask, transparent elsewhere."""
-    rgba = np.empty((*mask.shape, 4), dtype=np.float32)
-    rgba[..., :3] = rgb
-    rgba[..., 3] = mask.cpu().numpy() * alpha
-    return rgba
-
-
-class _Explorer:
-    """What every explorer shares: one persistent figure, and ipywidgets controls that call ``update``."""
-
-    figure: Figure
-    output: widgets.Output | None = None
-
-    def _make_controls(self) -> list[widgets.ValueWidget]:
-        raise NotImplementedError
-
-    def _control_values(self) -> tuple:
-        raise NotImplementedError
-
-    def update(self, *values):  # pragma: no cover - each explorer defines its own
-        raise NotImplementedError
-
-    def widget(self) -> widgets.VBox:
-        """The controls above the live figure; any control change calls ``update`` and reshows the figure."""
-        controls = self._make_controls()
-        self.output = widgets.Output()
-        for control in controls:
-            control.observe(self._on_change, names="value")
-        self.update(*self._control_values())
-        self._show()
-        return widgets.VBox([widgets.HBox(controls), self.output])
-
-    def _on_change(self, change: dict) -> None:
-        self.update(*self._control_values())
-        self._show()
-
-    def _show(self) -> None:
-        """Show the figure in the Output, *replacing* what it showed: a fresh PNG each time."""
-        shell = get_ipython()
-        if self.output is None or shell is None:  # no notebook (a test, a script): nothing to show
-            return
-        # One assignment of the Output's ``outputs``: the browser swaps the old picture for the new one.
-        # Not ``clear_output(wait=True)`` + ``append_display_data``: the deferred clear waits for an
-        # output message that an append never sends, so JupyterLab stacked the figures one under the
-        # other (the browser test caught it). Not ``with self.output:`` either: that capture path
-        # sometimes left notebook runners (nbclient) waiting for the cell's reply.
-        data, metadata = shell.display_formatter.format(self.figure)
-        self.output.outputs = ({"output_type": "display_data", "data": data, "metadata": metadata},)
 
 
 def class_probabilities(model: nn.Module, images: Tensor) -> Tensor:
     """The model's softmax probabilities ``[N, classes]``, in eval mode, without gradients."""
-    with _eval_mode(model), torch.no_grad():
+    with eval_mode(model), torch.no_grad():
         return model(images).softmax(dim=1)
 
 
@@ -227,7 +137,7 @@ def maps_for_every_class(model: nn.Module, images: Tensor, method: MapMethod = c
     ``method(model, images, c)`` returns ``[N, h, w]``; for Grad-CAM at a
     layer, pass ``lambda m, x, c: grad_cam(m, m.features, x, c)``.
     """
-    with _eval_mode(model), torch.no_grad():
+    with eval_mode(model), torch.no_grad():
         num_classes = model(images[:1]).shape[1]
     return torch.stack([method(model, images, c).detach() for c in range(num_classes)], dim=1)
 
@@ -235,35 +145,7 @@ def maps_for_every_class(model: nn.Module, images: Tensor, method: MapMethod = c
 # --- 1. threshold explorer (notebook 04) ------------------------------------------------
 
 
-@dataclass
-class ThresholdResult:
-    """What one threshold gives: masks, boxes and their IoU with the ground truth."""
-
-    threshold: float
-    masks: Tensor  #: ``[N, H, W]`` bool, the normalised map ``>= threshold``
-    boxes: list[Tensor]  #: per scene ``[K, 4]``: the largest component's box (K = 1), or every component's
-    ious: Tensor  #: ``[N]`` float64, the best IoU of each scene's boxes with its ground-truth box
-
-
-def localize_at_threshold(
-    maps: Tensor, gt_boxes: Tensor, threshold: float, *, multi_contour: bool = False
-) -> ThresholdResult:
-    """Threshold each map ``[N, H, W]``, box its components, score the boxes: the WSOL recipe of notebook 04.
-
-    Scene by scene with :func:`~course_utils.localization.threshold_map`,
-    :func:`~course_utils.localization.mask_to_boxes` and
-    :func:`~course_utils.localization.box_iou`, so the boxes are exactly the
-    library's. An empty mask gives the no-box, IoU 0.
-    """
-    if len(maps) != len(gt_boxes):
-        raise CourseValueError(f"maps and gt_boxes must have one entry per scene, got {len(maps)} and {len(gt_boxes)}")
-    masks = threshold_map(maps, threshold)
-    boxes = [mask_to_boxes(mask, multi_contour=multi_contour) for mask in masks]
-    ious = torch.stack([box_iou(pred, gt.reshape(1, 4)).max() for pred, gt in zip(boxes, gt_boxes)])
-    return ThresholdResult(float(threshold), masks, boxes, ious)
-
-
-class ThresholdExplorer(_Explorer):
+class ThresholdExplorer(Explorer):
     """A threshold slider over cached maps: the mask, the predicted box and its IoU, per scene.
 
     Args:
@@ -288,13 +170,13 @@ class ThresholdExplorer(_Explorer):
         self.maps = maps if maps.shape[-2:] == (height, width) else to_image(maps, (height, width))
         self.scenes, self.multi_contour = scenes, multi_contour
 
-        self.figure, axes = _panels(n, ncols, extra_height=0.7)
+        self.figure, axes = panels(n, ncols, extra_height=0.7)
         self._overlays, self._gt, self._pred = [], [], []
         for ax, image, box in zip(axes, scenes.images, scenes.boxes):
             show_image(image, ax, title="IoU")
             self._overlays.append(ax.imshow(np.zeros((height, width, 4), np.float32), interpolation="nearest"))
             self._gt.append(draw_box(ax, box, GT_COLOUR))
-            self._pred.append(_BoxPool(ax, PRED_COLOUR, "--"))
+            self._pred.append(BoxPool(ax, PRED_COLOUR, "--"))
         self._suptitle = self.figure.suptitle("", fontsize=TITLE_SIZE + 1)
         predicted = "every component's box" if multi_contour else "the largest component's box"
         self.figure.legend(
@@ -304,14 +186,14 @@ class ThresholdExplorer(_Explorer):
             loc="outside lower center", ncols=3, fontsize=LABEL_SIZE, frameon=False,
         )
         self.result = self.update(threshold)
-        _freeze_layout(self.figure)
+        freeze_layout(self.figure)
 
     def update(self, threshold: float) -> ThresholdResult:
         """Re-threshold the cached maps, move the masks and boxes in the figure, return what was drawn."""
-        with _one_thread():
+        with one_thread():
             result = localize_at_threshold(self.maps, self.scenes.boxes, threshold, multi_contour=self.multi_contour)
         for overlay, pool, mask, boxes, iou in zip(self._overlays, self._pred, result.masks, result.boxes, result.ious):
-            overlay.set_data(_rgba_where(mask, MASK_RGB, MASK_ALPHA))
+            overlay.set_data(rgba_where(mask, MASK_RGB, MASK_ALPHA))
             pool.show(boxes)
             overlay.axes.title.set_text(f"IoU {iou:.2f}")
         self._suptitle.set_text(f"threshold t = {result.threshold:.2f}: mean IoU {result.ious.mean():.2f}")
@@ -347,7 +229,7 @@ class MapResult:
     probabilities: Tensor | None  #: ``[N]`` the model's probability of the class, if known
 
 
-class _CachedMaps(_Explorer):
+class _CachedMaps(Explorer):
     """Maps of every class from one or more sources (layers, methods), re-indexed on demand."""
 
     def __init__(
@@ -366,13 +248,15 @@ class _CachedMaps(_Explorer):
             raise CourseValueError("maps must hold at least one entry {name: [N, classes, h, w]}")
         first = next(iter(maps.values()))
         if not isinstance(first, Tensor) or first.dim() != 4:
-            raise CourseValueError(f"maps must be [N, classes, h, w], one map per scene and class, got {_describe(first)}")
+            raise CourseValueError(
+                f"maps must be [N, classes, h, w], one map per scene and class, got {describe(first)}"
+            )
         num_classes = first.shape[1]
         for name, value in maps.items():
             _check_maps(value, (n, num_classes), f"maps[{name!r}]")
         if probabilities is not None and tuple(probabilities.shape) != (n, num_classes):
             raise CourseValueError(
-                f"probabilities must be [N, classes] = [{n}, {num_classes}], got {_describe(probabilities)}"
+                f"probabilities must be [N, classes] = [{n}, {num_classes}], got {describe(probabilities)}"
             )
         if len(class_names) < num_classes:
             raise CourseValueError(f"class_names names {len(class_names)} classes, the maps have {num_classes}")
@@ -387,7 +271,7 @@ class _CachedMaps(_Explorer):
         if class_index is None:
             class_index = int(self.probabilities[0].argmax()) if self.probabilities is not None else 0
 
-        self.figure, axes = _panels(n, ncols, extra_height=0.8)
+        self.figure, axes = panels(n, ncols, extra_height=0.8)
         self._overlays = [
             overlay_map(image, torch.zeros(height, width), ax, colorbar=False).images[-1]
             for ax, image in zip(axes, scenes.images)
@@ -400,7 +284,7 @@ class _CachedMaps(_Explorer):
         ]
         self._suptitle = self.figure.suptitle("", fontsize=TITLE_SIZE + 1)
         self.result = self._select(source, class_index)
-        _freeze_layout(self.figure)
+        freeze_layout(self.figure)
 
     def _select(self, source: str, class_index: int) -> MapResult:
         if source not in self.maps:
@@ -554,7 +438,7 @@ class ACoLResult:
     output: ACoLOutput  #: everything :meth:`ACoL.from_features` computed
 
 
-class ACoLExplorer(_Explorer):
+class ACoLExplorer(Explorer):
     """A delta slider and a class dropdown over cached ACoL features: what B sees, B's map and score, the fused map.
 
     The backbone and classifier A run once, here; each update erases the
@@ -569,7 +453,7 @@ class ACoLExplorer(_Explorer):
         if not isinstance(model, ACoL):
             raise CourseValueError(f"ACoLExplorer needs an ACoL model, got {type(model).__name__}")
         self.model, self.scenes, self.class_names = model, scenes, list(class_names)
-        with _eval_mode(model), torch.no_grad():
+        with eval_mode(model), torch.no_grad():
             self.features = model.features(scenes.images)
             self.maps_a = model.branch_a(self.features)
         self.num_classes = self.maps_a.shape[1]
@@ -577,7 +461,7 @@ class ACoLExplorer(_Explorer):
         n, height, width = len(scenes), *scenes.images.shape[-2:]
         self._size = (height, width)
 
-        self.figure, axes = _figure(n, 4, row_height=FIG_WIDTH / 4 + 0.1)
+        self.figure, axes = new_figure(n, 4, row_height=FIG_WIDTH / 4 + 0.1)
         self._maps: list[list] = []  # per scene: the overlays of A, B and fused
         self._erased, self._titles = [], []
         blank = torch.zeros(height, width)
@@ -594,7 +478,7 @@ class ACoLExplorer(_Explorer):
         add_colorbar([ax for row in axes for ax in row[[0, 2, 3]]])
         self._suptitle = self.figure.suptitle("", fontsize=TITLE_SIZE + 1)
         self.result = self.update(model.delta if delta is None else delta, class_index)
-        _freeze_layout(self.figure)
+        freeze_layout(self.figure)
 
     def compute(self, delta: float, class_index: int | None) -> ACoLResult:
         """The pure part of :meth:`update`: erase at ``delta`` for the class, run B, fuse."""
@@ -623,14 +507,14 @@ class ACoLExplorer(_Explorer):
 
     def update(self, delta: float, class_index: int | None = None) -> ACoLResult:
         """Erase at ``delta`` for ``class_index`` (None: each image's predicted class), redraw in place, return it."""
-        with _one_thread():
+        with one_thread():
             r = self.compute(delta, class_index)
             shown = [to_image(m.cpu(), self._size).numpy() for m in (r.map_a, r.map_b, r.fused)]
             seen = upsample(r.erased.cpu().float(), self._size, "nearest") > 0.5  # each cell covers its 4x4 pixels
         for i in range(len(r.target)):
             for overlay, maps in zip(self._maps[i], shown):
                 overlay.set_data(maps[i])
-            self._erased[i].set_data(_rgba_where(seen[i], (0.0, 0.0, 0.0), ERASED_ALPHA))
+            self._erased[i].set_data(rgba_where(seen[i], (0.0, 0.0, 0.0), ERASED_ALPHA))
             name = self.class_names[int(r.target[i])]
             titles = (
                 f"A: p({name}) = {r.score_a[i]:.2f}",

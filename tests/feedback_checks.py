@@ -1,6 +1,6 @@
 """Assertions shared by the exercise-check tests: a check must pass, or fail naming what was expected."""
 
-from course_utils.exercises import Feedback
+from course_checks import Feedback
 
 
 def assert_passes(feedback):

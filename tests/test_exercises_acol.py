@@ -4,8 +4,8 @@ import pytest
 import torch
 
 from course_utils.checkpoints import load_model, load_split
-from course_utils.exercises import Feedback
-from course_utils.exercises import acol as checks
+from course_checks import Feedback
+from course_checks import acol as checks
 from course_utils.maps import min_max_normalise
 from feedback_checks import assert_fails, assert_passes  # noqa: E402
 

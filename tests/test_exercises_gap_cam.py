@@ -6,8 +6,8 @@ import torch.nn.functional as F
 
 from course_utils.cam import class_activation_map
 from course_utils.checkpoints import load_model
-from course_utils.exercises import Feedback
-from course_utils.exercises.gap_cam import (
+from course_checks import Feedback
+from course_checks.gap_cam import (
     CAM_CLASS,
     HEAD_CONFIG,
     POOLING_TENSOR,

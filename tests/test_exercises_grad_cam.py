@@ -1,4 +1,4 @@
-"""Tests for course_utils.exercises.grad_cam: each check accepts a right answer, and names what was expected."""
+"""Tests for course_checks.grad_cam: each check accepts a right answer, and names what was expected."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from course_utils.checkpoints import load_model, load_split
-from course_utils.exercises import Feedback
-from course_utils.exercises import grad_cam as E
+from course_checks import Feedback
+from course_checks import grad_cam as E
 from course_utils.localization import pointing_game
 from course_utils.maps import upsample
 

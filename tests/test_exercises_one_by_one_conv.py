@@ -7,8 +7,8 @@ import torch
 from torch import nn
 
 from course_utils.checkpoints import load_model
-from course_utils.exercises import Feedback
-from course_utils.exercises import one_by_one_conv as E
+from course_checks import Feedback
+from course_checks import one_by_one_conv as E
 from feedback_checks import assert_fails, assert_passes  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("one_thread")

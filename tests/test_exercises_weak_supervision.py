@@ -5,8 +5,8 @@ import torch
 
 from course_utils.cam import class_activation_map, to_image
 from course_utils.checkpoints import load_model, load_split
-from course_utils.exercises import Feedback
-from course_utils.exercises import weak_supervision as checks
+from course_checks import Feedback
+from course_checks import weak_supervision as checks
 from course_utils.localization import best_mask_iou, mask_iou_curve
 from feedback_checks import assert_fails, assert_passes  # noqa: E402
 

@@ -4,8 +4,8 @@ import pytest
 import torch
 
 from course_utils.checkpoints import load_model, load_split
-from course_utils.exercises import Feedback
-from course_utils.exercises import xai_intro as checks
+from course_checks import Feedback
+from course_checks import xai_intro as checks
 from course_utils.scenes import CLASS_NAMES, CUE_CORNER, CUE_GLYPHS, CUE_SIZE
 from feedback_checks import assert_fails, assert_passes  # noqa: E402
 
@@ -133,7 +133,7 @@ def test_weakest_class_malformed_answers(name, accuracy, words):
 
 
 def _planted_fraction(model, scenes, class_index):
-    """The learner's way, written out independently of course_utils.exercises.xai_intro."""
+    """The learner's way, written out independently of course_checks.xai_intro."""
     y, x = CUE_CORNER
     images = scenes.images.clone()
     for n in range(len(images)):

@@ -5,8 +5,9 @@ import json
 import subprocess
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("0*.ipynb"))
+from course_utils.course import ROOT, notebooks
+
+NOTEBOOKS = notebooks()
 
 
 def _digest(path: Path) -> str:

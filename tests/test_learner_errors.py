@@ -28,19 +28,22 @@ test = load_split("test")[:4]
 # (the cell a learner might write, the one line it must show)
 MISTAKES = [
     ("grad_cam(model, model.fc, test.images)",
-     "ValueError in grad_cam: Grad-CAM needs a layer whose output is feature maps [N, K, h, w]; Linear gives (4, 4)"),
+     "ValueError in grad_cam: grad_cam needs a layer whose output is feature maps [N, K, h, w]; Linear gives (4, 4)"),
     ("grad_cam(model, GapCNN().features, test.images)",
-     "ValueError in grad_cam: layer (Backbone) is not a submodule of the model: pass one of the model's own modules, "
-     "e.g. model.features"),
+     "ValueError in grad_cam: grad_cam's layer (Backbone) is not a submodule of the model: "
+     "pass one of the model's own modules, e.g. model.features"),
     ("grad_cam(model, model.features, test.images, target=7)",
-     "ValueError in grad_cam: class index 7 is out of range for a model with 4 classes (expected 0..3)"),
+     "ValueError in grad_cam: grad_cam's target: class index 7 is out of range for a model with 4 classes "
+     "(expected 0..3)"),
     ("class_activation_map(model, test.images[0])",
-     "ValueError in class_activation_map: expected a batch of images [N, 3, H, W], got one image of shape "
-     "(3, 64, 64): add a batch dimension with images[None]"),
+     "ValueError in class_activation_map: class_activation_map expected a batch of images [N, 3, H, W], "
+     "got one image of shape (3, 64, 64): add a batch dimension with images[None]"),
     ("class_activation_map(model, test.images.numpy())",
-     "TypeError in class_activation_map: images must be a torch.Tensor [N, 3, H, W], got ndarray"),
+     "TypeError in class_activation_map: class_activation_map needs images as a torch.Tensor [N, 3, H, W], "
+     "got ndarray"),
     ("class_activation_map(model, test.images[:, :1])",
-     "ValueError in class_activation_map: expected images of shape [N, 3, H, W], got shape (4, 1, 64, 64)"),
+     "ValueError in class_activation_map: class_activation_map expected images of shape [N, 3, H, W], got shape "
+     "(4, 1, 64, 64)"),
     ("ACoLExplorer(model, test)",
      "ValueError in ACoLExplorer: ACoLExplorer needs an ACoL model, got GapCNN"),
 ]

@@ -1,18 +1,18 @@
 """Every notebook is paired with a py:percent script, and the two say the same thing."""
 
-from pathlib import Path
-
 import jupytext
 import pytest
 
-NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.ipynb"))
+from course_utils.course import NOTEBOOK_DIR, notebooks
+
+NOTEBOOKS = notebooks()
 
 
 def _cells(notebook) -> list[tuple[str, str]]:
     return [(cell.cell_type, cell.source.strip()) for cell in notebook.cells]
 
 
-@pytest.mark.parametrize("ipynb", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+@pytest.mark.parametrize("ipynb", NOTEBOOKS, ids=[str(p.relative_to(NOTEBOOK_DIR).with_suffix("")) for p in NOTEBOOKS])
 def test_notebook_and_its_script_have_the_same_cells(ipynb):
     script = ipynb.with_suffix(".py")
     assert script.exists(), f"{ipynb.name} has no paired {script.name}; run `jupytext --sync {ipynb}`"
@@ -21,7 +21,7 @@ def test_notebook_and_its_script_have_the_same_cells(ipynb):
     assert from_ipynb == from_py, f"{ipynb.name} and {script.name} differ; run `jupytext --sync` on the newer one"
 
 
-@pytest.mark.parametrize("ipynb", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+@pytest.mark.parametrize("ipynb", NOTEBOOKS, ids=[str(p.relative_to(NOTEBOOK_DIR).with_suffix("")) for p in NOTEBOOKS])
 def test_notebook_was_run_top_to_bottom_with_no_error(ipynb):
     cells = [c for c in jupytext.read(ipynb).cells if c.cell_type == "code" and c.source.strip()]
     counts = [c.get("execution_count") for c in cells]

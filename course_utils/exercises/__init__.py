@@ -1,53 +1,12 @@
-"""Self-checks for the notebooks' exercises: one module per notebook.
+"""Moved: the exercise checks are now the top-level package :mod:`course_checks`.
 
-A check never just says True or False: it says what is right, or what is
-wrong and what was expected, so a learner can fix the answer. Each check
-returns a :class:`Feedback`, which a notebook cell displays as its message.
+They hold the answers, so they no longer sit inside the library learners
+read. This package stays for one release as a thin shim, so that notebooks
+saved with ``from course_utils.exercises import xai_intro as checks`` keep
+working: each module here hands out its ``course_checks`` namesake. New code
+imports ``from course_checks import xai_intro as checks``.
 """
 
-from __future__ import annotations
+from course_checks import Feedback, as_number, right, wrong
 
-import numbers
-from dataclasses import dataclass
-
-from torch import Tensor
-
-
-@dataclass(frozen=True)
-class Feedback:
-    """The verdict of one check: ``passed`` and a message for the learner."""
-
-    passed: bool
-    message: str
-
-    def __bool__(self) -> bool:
-        return self.passed
-
-    def __str__(self) -> str:
-        return ("Correct. " if self.passed else "Not yet. ") + self.message
-
-    def _repr_markdown_(self) -> str:
-        # Dingbats that ordinary text fonts carry (DejaVu, Liberation's fallbacks, macOS, Windows);
-        # the emoji versions need a colour-emoji font, and a browser without one draws an empty box.
-        mark = "✔" if self.passed else "✘"
-        return f"{mark} {self}"
-
-    def __repr__(self) -> str:
-        return str(self)
-
-
-def right(message: str) -> Feedback:
-    return Feedback(True, message)
-
-
-def wrong(message: str) -> Feedback:
-    return Feedback(False, message)
-
-
-def as_number(value: object) -> float | None:
-    """A plain float from a number (numpy scalars too) or a one-element tensor; None if it is neither."""
-    if isinstance(value, Tensor) and value.numel() == 1:
-        return float(value.item())
-    if isinstance(value, numbers.Real) and not isinstance(value, bool):
-        return float(value)
-    return None
+__all__ = ["Feedback", "as_number", "right", "wrong"]

@@ -1,0 +1,253 @@
+"""Self-checks for notebook 04, "Weak supervision: from labels to boxes and masks".
+
+Each check computes the right answer itself (with :mod:`course_utils.localization`
+or from the shipped model and frozen test split, never from a number typed
+in here), compares it with the learner's, and says what is right, or what
+was expected and why.
+
+==============================  ======================================================================
+check                           exercise
+==============================  ======================================================================
+:func:`check_box_iou`           box IoU written by hand, for boxes with exclusive corners
+:func:`check_kinds`             which kind of weak supervision each situation of :data:`SITUATIONS` is
+:func:`check_top1_bounds`       how low and how high Top-1 Loc can be, given accuracy and GT-known Loc
+:func:`check_head_mask`         the best threshold and mean mask IoU of CAM against the *head's* mask
+==============================  ======================================================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+
+import torch
+from torch import Tensor
+
+from course_utils.cam import class_activation_map, to_image
+from course_utils.checkpoints import load_model, load_split
+from course_checks import Feedback, as_number, right, wrong
+from course_utils.localization import box_iou, default_cam_thresholds, mask_iou_curve
+
+Box = tuple[int, int, int, int]
+
+# --- exercise 1: box IoU ---------------------------------------------------------------
+
+IOU_CASES: tuple[tuple[str, Box, Box], ...] = (
+    ("two boxes that overlap", (1, 2, 7, 8), (4, 5, 12, 9)),
+    ("a box inside another", (0, 0, 10, 10), (2, 3, 6, 8)),
+    ("two boxes that share only an edge line", (0, 0, 5, 5), (5, 0, 9, 5)),
+    ("two boxes far apart", (0, 0, 3, 3), (10, 10, 12, 14)),
+    ("a box and itself", (3, 4, 9, 6), (3, 4, 9, 6)),
+    ("a one-pixel box inside a 2x2 box", (6, 6, 7, 7), (6, 6, 8, 8)),
+    ("the no-box (an empty mask) and a box", (0, 0, 0, 0), (0, 0, 4, 4)),
+)
+"""The box pairs ``(what, box_a, box_b)`` a learner's IoU function is tried on; corners ``x1, y1`` exclusive."""
+
+
+def _inclusive_iou(a: Box, b: Box) -> float:
+    """IoU as if ``x1, y1`` were *inclusive* (a box one pixel wider and taller): the classic slip."""
+    width = max(0, min(a[2], b[2]) - max(a[0], b[0]) + 1)
+    height = max(0, min(a[3], b[3]) - max(a[1], b[1]) + 1)
+    inter = width * height
+    union = (a[2] - a[0] + 1) * (a[3] - a[1] + 1) + (b[2] - b[0] + 1) * (b[3] - b[1] + 1) - inter
+    return inter / union
+
+
+
+
+def check_box_iou(iou_fn: Callable[[Box, Box], float] | None) -> Feedback:
+    """Exercise 1: ``iou_fn(box_a, box_b)`` returns the IoU of two ``(x0, y0, x1, y1)`` boxes, ``x1, y1`` exclusive.
+
+    It is tried on every pair of :data:`IOU_CASES` and compared with
+    :func:`course_utils.localization.box_iou`.
+    """
+    if iou_fn is None or not callable(iou_fn):
+        return wrong("Define `my_box_iou(a, b)`, a function of two boxes (x0, y0, x1, y1) that returns their IoU, "
+                     "and pass the function itself (without calling it)")
+    answers, expected = [], []
+    for what, a, b in IOU_CASES:
+        want = box_iou(torch.tensor(a), torch.tensor(b)).item()
+        try:
+            got = as_number(iou_fn(a, b))
+        except ZeroDivisionError:
+            return wrong(f"Your function divides by zero for {what}, {a} and {b}: the union is empty. "
+                         f"Two boxes with no pixels in common and no area should give IoU {want:g}, not an error")
+        except Exception as error:  # a learner's bug: show it, do not crash the check
+            return wrong(f"Your function raised {type(error).__name__}: {error} for {what}, {a} and {b}")
+        if got is None:
+            return wrong(f"Your function should return a number; for {what}, {a} and {b}, it returned "
+                         f"{iou_fn(a, b)!r}")
+        answers.append(got)
+        expected.append(want)
+    misses = [(case, got, want) for case, got, want in zip(IOU_CASES, answers, expected) if abs(got - want) > 1e-6]
+    if not misses:
+        return right(f"Your IoU matches box_iou on all {len(IOU_CASES)} pairs, from overlapping boxes to the "
+                     f"no-box. For the first pair: intersection 3 x 3 = 9 pixels, union 36 + 32 - 9 = 59, "
+                     f"IoU 9 / 59 = {expected[0]:.3f}.")
+    if all(abs(got - 100 * want) < 1e-4 for got, want in zip(answers, expected)):
+        return wrong("Your values are 100 times box_iou's: return a fraction between 0 and 1, not a percentage")
+    # The no-box is left out: an inclusive reading makes it one pixel, whatever else the function does.
+    inclusive = [_inclusive_iou(a, b) for _, a, b in IOU_CASES]
+    boxes_only = [k for k, (_, a, _) in enumerate(IOU_CASES) if a != (0, 0, 0, 0)]
+    if all(abs(answers[k] - inclusive[k]) < 1e-6 for k in boxes_only):
+        return wrong("You treated x1 and y1 as inclusive (a box one pixel wider and taller than it is). Here they "
+                     "are exclusive, like Python slices: the box (1, 2, 7, 8) covers columns 1 to 6, so its width "
+                     f"is x1 - x0 = 6, and the IoU of the first pair is {expected[0]:.3f}, not {inclusive[0]:.3f}")
+    (what, a, b), got, want = misses[0]
+    hint = ""
+    if what.startswith("two boxes that share") or what.startswith("two boxes far"):
+        hint = " Clamp the intersection's width and height at 0: boxes that do not overlap have none."
+    elif what.startswith("the no-box"):
+        hint = " The no-box (0, 0, 0, 0) has no pixels, so its IoU with anything is 0."
+    elif what.startswith("a box inside"):
+        hint = " When one box is inside the other, the intersection is the small box and the union the big one."
+    return wrong(f"For {what}, {a} and {b}, the IoU is {want:.3f}; your function returned {got:.3f} "
+                 f"({len(misses)} of {len(IOU_CASES)} pairs differ).{hint}")
+
+
+# --- exercise 2: the three kinds -------------------------------------------------------
+
+KINDS = ("incomplete", "inexact", "inaccurate")
+"""Zhou (2018)'s three kinds of weak supervision."""
+
+SITUATIONS: tuple[tuple[str, str, str], ...] = (
+    (
+        "A hospital holds 40,000 chest X-rays; radiologists had time to label 600 of them, the rest have no label.",
+        "incomplete",
+        "only a few examples carry a label, and the label they carry is the one we want",
+    ),
+    (
+        "Photos on a website are tagged 'dog' by their uploaders, and we want the outline of each dog.",
+        "inexact",
+        "the tag says what is in the photo but not where, so it is coarser than the outline we want",
+    ),
+    (
+        "Ten thousand product reviews were labelled positive or negative by hurried crowd workers, who get about "
+        "one in six wrong.",
+        "inaccurate",
+        "every review has the right kind of label, but some labels are wrong",
+    ),
+    (
+        "Our scenes: every training scene has its creature's class, and we want a box around the creature.",
+        "inexact",
+        "a class per image where a box is wanted, the same gap as between 'dog' and its outline",
+    ),
+)
+"""``(situation, kind, why)``: the situations of exercise 2, with the kind each one is."""
+
+
+def check_kinds(answers: Sequence[str] | None) -> Feedback:
+    """Exercise 2: one of ``"incomplete"``, ``"inexact"``, ``"inaccurate"`` for each of :data:`SITUATIONS`, in order."""
+    n = len(SITUATIONS)
+    if answers is None or isinstance(answers, str):
+        return wrong(f"Set `kinds` to a list of {n} words, one per situation, each one of {', '.join(KINDS)}")
+    answers = list(answers)
+    if len(answers) != n:
+        return wrong(f"There are {n} situations; your list has {len(answers)} answers")
+    given = [str(a).strip().lower() for a in answers]
+    unknown = [a for a in given if a not in KINDS]
+    if unknown:
+        return wrong(f"Each answer should be one of {', '.join(KINDS)}; {unknown[0]!r} is not")
+    misses = [(k, given[k]) for k in range(n) if given[k] != SITUATIONS[k][1]]
+    if misses:
+        lines = [f"Situation {k + 1} is {SITUATIONS[k][1]}, not {answer}: {SITUATIONS[k][2]}." for k, answer in misses]
+        return wrong(f"{n - len(misses)} of {n} right. " + " ".join(lines))
+    return right(f"All {n} right: too few labels (incomplete), labels coarser than the output (inexact), "
+                 f"labels that are sometimes wrong (inaccurate). Real data sets often mix all three.")
+
+
+# --- exercise 3: bounds on Top-1 Loc ---------------------------------------------------
+
+
+def top1_bounds(accuracy: float, gt_known: float) -> tuple[float, float]:
+    """The lowest and highest Top-1 Loc possible with this classification accuracy and GT-known Loc.
+
+    A scene counts for Top-1 Loc when it is both classified right (a fraction
+    ``accuracy`` of the scenes) and boxed right (``gt_known``; for a rightly
+    classified scene, the predicted class's map *is* the true class's). The
+    two sets overlap at least by ``accuracy + gt_known - 1`` and at most by
+    the smaller of the two.
+    """
+    return max(0.0, accuracy + gt_known - 1.0), min(accuracy, gt_known)
+
+
+def check_top1_bounds(low: float | None, high: float | None, accuracy: float = 0.9, gt_known: float = 0.6) -> Feedback:
+    """Exercise 3: the range Top-1 Loc can take for a model with ``accuracy`` and ``gt_known`` Loc."""
+    lowest, highest = top1_bounds(accuracy, gt_known)
+    if low is None or high is None:
+        return wrong("Set `top1_low` and `top1_high` to the lowest and highest Top-1 Loc possible, as fractions")
+    low_value, high_value = as_number(low), as_number(high)
+    if low_value is None or high_value is None:
+        return wrong("`top1_low` and `top1_high` should be numbers (fractions between 0 and 1)")
+    if low_value > 1 or high_value > 1:
+        return wrong("Give fractions between 0 and 1, not percentages")
+    if low_value > high_value:
+        return wrong(f"Your lowest value ({low_value:g}) is above your highest ({high_value:g}): swapped?")
+    problems = []
+    if abs(high_value - highest) > 1e-3:
+        if abs(high_value - accuracy) < 1e-3:
+            problems.append(f"the highest is not {accuracy:g}: a scene also needs its box right, and only {gt_known:g} "
+                            f"of the scenes have one, so at most min({accuracy:g}, {gt_known:g}) = {highest:g}")
+        else:
+            problems.append(f"the highest is {highest:g} = min({accuracy:g}, {gt_known:g}), when every well-boxed scene "
+                            f"is also well classified; you said {high_value:g}")
+    if abs(low_value - lowest) > 1e-3:
+        if abs(low_value - accuracy * gt_known) < 1e-3:
+            problems.append(f"{accuracy:g} x {gt_known:g} = {accuracy * gt_known:g} is what you would expect if the two "
+                            f"were independent, not the lowest. At worst the {1 - accuracy:g} misclassified scenes are "
+                            f"all among the well-boxed ones, leaving {gt_known:g} - {1 - accuracy:g} = {lowest:g}")
+        else:
+            problems.append(f"the lowest is {lowest:g} = {accuracy:g} + {gt_known:g} - 1, when the misclassified "
+                            f"scenes are all among the well-boxed ones; you said {low_value:g}")
+    if problems:
+        message = "; ".join(problems)
+        return wrong(message[0].upper() + message[1:] + ".")
+    return right(f"Top-1 Loc lies between {lowest:g} and {highest:g}. It can never exceed the accuracy nor GT-known "
+                 f"Loc, so it mixes two questions, 'what is it?' and 'where is it?'; GT-known Loc asks only the "
+                 f"second, which is why Choe et al. report it.")
+
+
+# --- exercise 4: segmenting the head ---------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _head_mask_curve() -> Tensor:
+    """Mean mask IoU against the head's mask, per threshold, for ``gap_cnn``'s CAM on the test split."""
+    scenes = load_split("test")
+    model = load_model("gap_cnn")
+    with torch.no_grad():
+        cams = torch.cat([class_activation_map(model, x, y)
+                          for x, y in zip(scenes.images.split(100), scenes.labels.split(100))])
+    return mask_iou_curve(to_image(cams), scenes.part_masks)
+
+
+def check_head_mask(threshold: float | None, mean_iou: float | None) -> Feedback:
+    """Exercise 4: the threshold at which CAM's masks best match the *head* (``part_masks``), and that mean IoU.
+
+    Maps: ``gap_cnn``'s CAM for the true class on the 1,000 test scenes,
+    normalised then upsampled (:func:`course_utils.cam.to_image`); thresholds
+    ``0.00, 0.01, ..., 0.99``. A threshold whose mean IoU is within 0.01 of
+    the best counts as right: a curve that flat cannot be read more closely.
+    """
+    if threshold is None or mean_iou is None:  # checked first: the placeholder costs no computation
+        return wrong("Set `head_threshold` to the threshold read off your curve and `head_iou` to the mean IoU there")
+    t, iou = as_number(threshold), as_number(mean_iou)
+    if t is None or iou is None:
+        return wrong("`head_threshold` and `head_iou` should be numbers")
+    if not 0.0 <= t <= 1.0:
+        return wrong(f"A threshold applies to the normalised map, so it lies between 0 and 1; you gave {t:g}")
+    curve = _head_mask_curve()
+    thresholds = default_cam_thresholds()
+    best = int(curve.argmax())
+    best_t, best_iou = thresholds[best].item(), curve[best].item()
+    k = min(int(round(t * 100)), len(thresholds) - 1)
+    if curve[k].item() < best_iou - 0.01:
+        return wrong(f"At t = {thresholds[k]:.2f} the mean IoU with the head is {curve[k]:.3f}, but the curve peaks at "
+                     f"t = {best_t:.2f} with {best_iou:.3f}. Did you compare with `test.part_masks` (the head), "
+                     f"not `test.masks` (the whole creature)?")
+    if abs(iou - curve[k].item()) > 0.005:
+        return wrong(f"t = {thresholds[k]:.2f} is a good threshold; the mean IoU there is {curve[k]:.3f}, "
+                     f"you said {iou:.3f}")
+    return right(f"The head is matched best at a high threshold, t = {thresholds[k]:.2f} (mean IoU {curve[k]:.3f}; "
+                 f"the curve's peak is {best_iou:.3f} at t = {best_t:.2f}). Only the top of the map is the head; yet "
+                 f"even there the IoU stays low: a 16x16 map, upsampled, is a blob wider than a head of about 30 pixels.")
