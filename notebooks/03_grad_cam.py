@@ -240,7 +240,7 @@ from course_utils.cam import (
     occlusion_map,
 )
 from course_utils.checkpoints import load_model, load_split
-from course_utils.exercises import grad_cam as checks
+from course_checks import grad_cam as checks
 from course_utils.localization import mean_map_by_region, peak_pixels, pointing_game
 from course_utils.maps import to_image, upsample
 from course_utils.plots import (

@@ -201,7 +201,7 @@ import torch
 
 from course_utils.cam import class_activation_map, to_image
 from course_utils.checkpoints import load_manifest, load_model, load_split
-from course_utils.exercises import weak_supervision as checks
+from course_checks import weak_supervision as checks
 from course_utils.localization import (
     best_mask_iou,
     box_accuracy_from_ious,

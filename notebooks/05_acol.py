@@ -215,7 +215,7 @@ from matplotlib.patches import FancyBboxPatch
 
 from course_utils.cam import class_activation_map
 from course_utils.checkpoints import load_manifest, load_model, load_split
-from course_utils.exercises import acol as checks
+from course_checks import acol as checks
 from course_utils.localization import (
     box_accuracy_from_ious,
     box_accuracy_table,
@@ -223,6 +223,7 @@ from course_utils.localization import (
     box_ious_at_thresholds,
     box_ious_both_ways,
     default_cam_thresholds,
+    localize_at_threshold,
     mean_map_by_region,
     pxap,
 )
@@ -240,7 +241,7 @@ from course_utils.plots import (
 )
 from course_utils.scenes import CLASS_NAMES, make_scenes
 from course_utils.train import TRAIN_SEED, TrainConfig, build_model, train
-from course_utils.widgets import ACoLExplorer, localize_at_threshold
+from course_utils.widgets import ACoLExplorer
 
 # %% [markdown]
 # ### 1. The shipped models

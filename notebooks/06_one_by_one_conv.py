@@ -204,7 +204,7 @@ import torch.nn.functional as F
 
 from course_utils.cam import class_activation_map
 from course_utils.checkpoints import load_manifest, load_model, load_split
-from course_utils.exercises import one_by_one_conv as checks
+from course_checks import one_by_one_conv as checks
 from course_utils.localization import (
     box_accuracy_table,
     default_cam_thresholds,
