@@ -4,15 +4,15 @@ Each check takes the learner's answer and returns a
 :class:`~course_checks.Feedback`: what is right, or what is wrong
 and what was expected. The checks recognise the usual slips (max and
 average swapped, biases forgotten, a normalised map instead of the raw one,
-the wrong class) and name them.
+the wrong class, a sign) and name them.
 
 ==================================  ====================================================
 check                               exercise
 ==================================  ====================================================
 :func:`check_pooling`               2x2 average and max pooling of :data:`POOLING_TENSOR`
 :func:`check_head_parameters`       parameter counts of the two heads of :data:`HEAD_CONFIG`
-:func:`check_cam_by_hand`           the class map of class :data:`CAM_CLASS` on :func:`cam_exercise_images`
-:func:`check_score_from_map`        the class score :math:`S_c`, read off that map
+:func:`check_margin_map`            the map of the margin :math:`S_c - S_{c'}` (:data:`MARGIN_CLASSES`)
+:func:`check_weight_shift`          what adding one number to every weight changes: predict, then verify
 ==================================  ====================================================
 """
 
@@ -161,10 +161,10 @@ def check_head_parameters(flatten_head: object, gap_head: object) -> Feedback:
                  f"{want_flat / want_gap:,.0f} times fewer.")
 
 
-# --- exercise 3: CAM by hand ----------------------------------------------------------------
+# --- exercise 3: the map of a margin, and a change of weights that moves every map -------------
 
-CAM_CLASS = 2
-"""Exercise 3 asks for the map of class 2, ``"blue"``, whatever each scene's own class."""
+MARGIN_CLASSES = (2, 0)
+"""Exercise 3 maps the margin :math:`S_c - S_{c'}` of class 2 (``"blue"``) over class 0 (``"red"``)."""
 CAM_SCENES = 4
 """Exercise 3 uses the first four scenes of the test split."""
 
@@ -196,73 +196,87 @@ def _class_name(c: int) -> str:
     return f"{c} ({CLASS_NAMES[c]})"
 
 
-def check_cam_by_hand(your_maps: object) -> Feedback:
-    """Exercise 3a: the raw class map :math:`M_c` of class :data:`CAM_CLASS`, ``[4, 16, 16]``, on the exercise images."""
-    maps, _ = _reference()
-    want = maps[:, CAM_CLASS]
-    got, problem = _as_tensor(your_maps, "your_maps")
+def check_margin_map(margin_maps: object) -> Feedback:
+    """Exercise 3a: the raw map ``[4, 16, 16]`` whose mean is the margin :math:`S_c - S_{c'}`, per image."""
+    maps, logits = _reference()
+    c, other = MARGIN_CLASSES
+    want = maps[:, c] - maps[:, other]
+    got, problem = _as_tensor(margin_maps, "margin_maps")
     if problem is not None:
         return problem
     n, h, w = want.shape
-    if got.shape == (n, maps.shape[1]):
-        return wrong(f"you have one number per scene and class: those are scores (the map already averaged by GAP). "
-                     f"Stop before the average: the map is [{n}, {h}, {w}].")
-    if got.shape == (n,):
-        return wrong(f"you have one number per scene: the score S_c, the map's average. Keep the positions: the map "
-                     f"is [{n}, {h}, {w}].")
-    if got.shape == maps.shape:
-        return wrong(f"you have every class's map, [{n}, {maps.shape[1]}, {h}, {w}]: keep class "
-                     f"{_class_name(CAM_CLASS)} only.")
+    names = f"S_{_class_name(c)} - S_{_class_name(other)}"
+    if got.shape in ((n,), (n, 1)):
+        return wrong(f"you have one number per image: the margin itself. Keep the positions: the map is "
+                     f"[{n}, {h}, {w}], and its mean over positions is the margin.")
     if got.shape != want.shape:
-        return wrong(f"expected one {h}x{w} map per scene, shape [{n}, {h}, {w}]; got shape {tuple(got.shape)}.")
-    scale = want.abs().max().item()
-    tol = 1e-4 * max(1.0, scale)
+        return wrong(f"expected one {h}x{w} map per image, shape [{n}, {h}, {w}]; got shape {tuple(got.shape)}.")
+    tol = 1e-4 * max(1.0, want.abs().max().item())
     if _same(got, want, tol):
-        return right(f"your maps match course_utils.cam.class_activation_map for class {_class_name(CAM_CLASS)} "
-                     f"(largest difference {(got - want).abs().max().item():.1e}).")
-    # Which class's map is each answer closest to?
-    for c in range(maps.shape[1]):
-        if c != CAM_CLASS and _same(got, maps[:, c], tol):
-            return wrong(f"these are the maps of class {_class_name(c)}; the exercise asks for class "
-                         f"{_class_name(CAM_CLASS)}: use the row fc.weight[{CAM_CLASS}].")
-    own = torch.stack([maps[i, maps[i].mean((-2, -1)).argmax()] for i in range(n)])
-    if _same(got, own, tol):
-        return wrong(f"these are the maps of each scene's predicted class; the exercise asks for class "
-                     f"{_class_name(CAM_CLASS)} on every scene.")
+        margins = (logits[:, c] - logits[:, other]).tolist()
+        return right(f"your map is M_c - M_c', the map made with the weights w^c - w^c'. Its mean is the margin "
+                     f"{names} of each image: {[round(v, 2) for v in margins]}. The softmax sees only such "
+                     f"differences: p_c / p_c' = exp(S_c - S_c').")
+    if _same(got, -want, tol):
+        return wrong(f"the sign is swapped: that is the map of S_{_class_name(other)} - S_{_class_name(c)}. "
+                     f"Use w^c - w^c' with c = {c}, c' = {other}.")
+    if _same(got, maps[:, c], tol):
+        return wrong(f"that is the map of class {_class_name(c)} alone; its mean is S_c, not the margin. "
+                     f"Subtract the map of class {_class_name(other)}.")
+    if _same(got, maps[:, c] + maps[:, other], tol):
+        return wrong("you added the two maps; the margin is a difference.")
     from course_utils.maps import min_max_normalise
 
+    if _same(got, min_max_normalise(maps[:, c]) - min_max_normalise(maps[:, other]), 1e-4):
+        return wrong("you normalised each map before subtracting. Each normalisation shifts and rescales its map "
+                     "by different numbers, so the difference's mean is no longer the margin: subtract the raw maps.")
     if _same(got, min_max_normalise(want), 1e-4):
-        return wrong("you normalised the maps to [0, 1]; the exercise wants the raw map M_c, whose mean is the score.")
-    if _same(got, F.relu(want), tol):
-        return wrong("you applied a ReLU; CAM keeps the negative values too (its mean is then exactly the score).")
+        return wrong("you normalised the margin map to [0, 1]; keep it raw, so that its mean is the margin.")
     ratio = (got * want).sum() / (want * want).sum()
-    if _same(got, ratio * want, tol) and abs(ratio.item() - 1) > 1e-3:
-        return wrong(f"your maps are the expected ones times {ratio.item():.4g}: M_c(x, y) = sum_k w_k^c f_k(x, y) "
-                     f"has no 1/hw (that factor belongs to the score) and no other factor.")
+    if _same(got, ratio * want, tol):
+        return wrong(f"your maps are the expected ones times {ratio.item():.4g}: like M_c, the margin map has no "
+                     f"1/hw (that factor belongs to the mean) and no other factor.")
     return wrong(f"largest difference from the expected map is {(got - want).abs().max().item():.3g}. Expected "
-                 f"M_c(x, y) = sum_k w_k^c f_k(x, y), with f = model.features(images) ([{n}, K, {h}, {w}]) and "
-                 f"w^c = model.fc.weight[{CAM_CLASS}] ([K]).")
+                 f"sum_k (w_k^c - w_k^c') f_k(x, y), with f = gap_cnn.features(images) and "
+                 f"w = gap_cnn.fc.weight, c = {c}, c' = {other}.")
 
 
-def check_score_from_map(your_scores: object) -> Feedback:
-    """Exercise 3b: the class score :math:`S_c` of class :data:`CAM_CLASS` for each scene, ``[4]``, from the map alone."""
-    maps, logits = _reference()
-    want = logits[:, CAM_CLASS]
-    got, problem = _as_tensor(your_scores, "your_scores")
-    if problem is not None:
-        return problem
-    n, h, w = maps.shape[0], *maps.shape[-2:]
-    if got.shape != want.shape:
-        return wrong(f"expected one score per scene, shape [{n}]; got shape {tuple(got.shape)}. Average each "
-                     f"[{h}, {w}] map over its positions.")
-    tol = 1e-3 * max(1.0, want.abs().max().item())
-    if _same(got, want, tol):
-        return right(f"the mean of each map is the model's logit for class {_class_name(CAM_CLASS)}: "
-                     f"{[round(v, 3) for v in want.tolist()]}.")
-    if _same(got, want * h * w, tol * h * w):
-        return wrong(f"these are the sums over positions, {h * w} times the score: GAP averages, so divide by "
-                     f"h w = {h * w}.")
-    if _same(got, want.softmax(0), 1e-3) or _same(got, logits.softmax(1)[:, CAM_CLASS], 1e-3):
-        return wrong("these are probabilities; the map's mean is the score before the softmax (the logit).")
-    return wrong(f"expected the spatial mean of each map, S_c = 1/(hw) sum_(x,y) M_c(x, y), one per scene; the "
-                 f"largest difference from the model's logits is {(got - want).abs().max().item():.3g}.")
+_SHIFT_ANSWERS = {
+    "probabilities_change": (
+        False,
+        "adding a to every weight adds a * sum_k F_k to every class's logit: the same number for every class on "
+        "a given image, and softmax(z + s) = softmax(z). The probabilities, and the prediction, stay.",
+    ),
+    "cams_change": (
+        True,
+        "every class's map gains a * sum_k f_k(x, y). The feature maps come out of a ReLU, so they are >= 0 and "
+        "largest where something was detected: the added map is not a constant, and the maps change, normalised "
+        "or not.",
+    ),
+    "margin_map_changes": (
+        False,
+        "the margin map is made with the weights w^c - w^c', and the a cancels in the difference.",
+    ),
+}
+
+
+def check_weight_shift(probabilities_change: object, cams_change: object, margin_map_changes: object) -> Feedback:
+    """Exercise 3b: adding one number ``a`` to every weight of ``fc``: what changes? Three ``True``/``False``."""
+    answers = {
+        "probabilities_change": probabilities_change,
+        "cams_change": cams_change,
+        "margin_map_changes": margin_map_changes,
+    }
+    for name, answer in answers.items():
+        if answer is None:
+            return wrong(f"{name} is still None: predict True or False.")
+        if not isinstance(answer, bool):
+            return wrong(f"{name} must be True or False, got {answer!r}.")
+    mistakes = [why for name, (want, why) in _SHIFT_ANSWERS.items() if answers[name] != want]
+    if mistakes:
+        count = "one of your three predictions is" if len(mistakes) == 1 else f"{len(mistakes)} of them are"
+        return wrong(f"{count} off. " + " ".join(m[0].upper() + m[1:] for m in mistakes)
+                     + " Verify it in code with a shifted copy of gap_cnn.fc.weight.")
+    return right("the probabilities stay, every CAM changes, the margin map stays. Two heads that give every image "
+                 "the same probabilities can have different CAMs: a CAM depends on the weights, not only on what "
+                 "the model computes. The margin map depends only on what the softmax sees.")

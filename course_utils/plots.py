@@ -15,6 +15,10 @@ Conventions, shared with :mod:`course_utils.widgets`:
   its low end is dark blue rather than black, so laid over an image at
   ``alpha=0.5`` the cold regions tint the image instead of blacking it out
   (as magma or inferno would).
+- **Signed maps** (:func:`show_signed_map`) are the exception: raw, not
+  normalised, on a diverging scale centred at 0 (``PuOr_r``: purple is
+  evidence against, orange evidence for), whose hues are none of the class
+  names red, green, blue, yellow.
 - **Boxes** ``(x0, y0, x1, y1)`` have exclusive ``x1, y1`` (see
   :mod:`course_utils.localization`). ``imshow`` puts the centre of pixel
   column ``x`` at ``x``, so the column spans ``x - 0.5 .. x + 0.5``. A box
@@ -38,19 +42,21 @@ from matplotlib.cm import ScalarMappable
 from matplotlib.colorbar import Colorbar
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
+from matplotlib.image import AxesImage
 from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 from torch import Tensor
 
 from course_utils.checks import describe
 from course_utils.errors import CourseValueError
-from course_utils.maps import INTERPOLATIONS, to_image
+from course_utils.maps import INTERPOLATIONS, to_image, upsample
 from course_utils.scenes import CLASS_NAMES, Scenes
 
 CMAP = "viridis"
 MAP_LABEL = "normalised map"
 GT_COLOUR = "lime"
 PRED_COLOUR = "magenta"
+SIGNED_CMAP = "PuOr_r"  # diverging: purple below 0, white at 0, orange above; no class colour
 FIG_WIDTH = 9.0  # inches: fills a notebook cell without scaling the fonts down
 TITLE_SIZE = 10
 LABEL_SIZE = 9
@@ -155,6 +161,44 @@ def overlay_map(
     if colorbar:
         add_colorbar(ax, cmap)
     return ax
+
+
+def show_signed_map(
+    cam_map: Tensor,
+    ax: Axes | None = None,
+    *,
+    size: tuple[int, int] | None = None,
+    vmax: float | None = None,
+    outline: Tensor | None = None,
+    title: str | None = None,
+    cmap: str = SIGNED_CMAP,
+) -> AxesImage:
+    """Draw a *raw* map ``[h, w]`` with its sign: upsampled bilinearly, not normalised.
+
+    The colour scale is centred at 0 and runs from ``-vmax`` to ``vmax``
+    (default: the map's largest absolute value), so 0, "no evidence either
+    way", is always the middle colour. Pass one ``vmax`` to several panels to
+    compare them. ``outline`` (``[H, W]`` bool, e.g. a creature's mask) is
+    drawn as a black contour; ``size`` defaults to its shape, else the map's.
+    Returns the image artist, for ``figure.colorbar``.
+    """
+    if not isinstance(cam_map, Tensor) or cam_map.dim() != 2 or not cam_map.is_floating_point():
+        raise CourseValueError(f"cam_map must be a float tensor of shape [h, w] (one map), got {_describe(cam_map)}")
+    if outline is not None and (not isinstance(outline, Tensor) or outline.dim() != 2):
+        raise CourseValueError(f"outline must be a bool mask of shape [H, W], got {_describe(outline)}")
+    size = size if size is not None else tuple(outline.shape) if outline is not None else tuple(cam_map.shape)
+    array = upsample(cam_map.detach().cpu().float(), size).numpy()
+    vmax = float(np.abs(array).max()) if vmax is None else float(vmax)
+    if not vmax > 0:
+        raise CourseValueError(f"vmax must be positive (the colour scale runs from -vmax to vmax), got {vmax}")
+    ax = ax if ax is not None else _new_axes()
+    drawn = ax.imshow(array, cmap=cmap, vmin=-vmax, vmax=vmax, interpolation="nearest")
+    if outline is not None:
+        ax.contour(outline.detach().cpu().float().numpy(), levels=[0.5], colors="black", linewidths=1.2)
+    ax.set_axis_off()
+    if title is not None:
+        ax.set_title(title, fontsize=TITLE_SIZE)
+    return drawn
 
 
 def set_box(rect: Rectangle, box: Tensor | Sequence[float]) -> Rectangle:

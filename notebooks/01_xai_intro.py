@@ -120,7 +120,7 @@
 # - **Distributed representations.** A concept such as "green head" is not
 #   stored in one unit: many channels respond to it, and each channel takes
 #   part in several concepts. We will count how many channels it takes to
-#   carry one decision.
+#   carry one decision, and find channels that serve more than one class.
 # - **Nonlinearity and depth.** ReLUs and max-pools switch parts of the
 #   network on and off depending on the input, and many such layers are
 #   composed. How much a pixel counts depends on all the other pixels, so no
@@ -137,13 +137,15 @@
 # $I \in [0, 1]^{3 \times 64 \times 64}$:
 #
 # 1. a convolutional **backbone** turns it into $K$ **feature maps**
-#    $f_k(x, y)$, $k = 1 \dots K$, on a coarse grid of $h \times w$
+#    $f_k(x, y)$, $k = 1 \dots K$ (notebook 03 will write them $A^k_{ij}$,
+#    as the Grad-CAM paper does), on a coarse grid of $h \times w$
 #    positions. Convolutions and pools slide over the image, so position
 #    $(x, y)$ of a feature map still describes one region of the image: the
 #    feature maps keep *where*.
 # 2. a **head** turns the feature maps into one score per class, a **logit**
-#    $z_c$. In the model we use first, the head is global average pooling
-#    (GAP), which keeps *what* and throws away *where*,
+#    $z_c$ (notebook 02 writes it $S_c$ and notebook 03 $y^c$, each as its
+#    paper does; it is the same number). In the model we use first, the
+#    head is global average pooling (GAP), which keeps *what* and throws away *where*,
 #    $$F_k = \frac{1}{hw} \sum_{x, y} f_k(x, y),$$
 #    then a linear layer with one weight $w_k^c$ per channel and class,
 #    $$z_c = \sum_k w_k^c F_k.$$
@@ -184,14 +186,24 @@
 # %%
 import matplotlib.pyplot as plt
 import torch
+from matplotlib.colors import rgb_to_hsv
 
 from course_utils.cam import class_activation_map
 from course_utils.checkpoints import load_manifest, load_model, load_split
-from course_utils.exercises import xai_intro as checks
+from course_checks import xai_intro as checks
 from course_utils.localization import peak_pixels, pointing_game
 from course_utils.maps import upsample
 from course_utils.plots import FIG_WIDTH, add_colorbar, draw_box, overlay_map, show_image
-from course_utils.scenes import CLASS_NAMES, CUE_CORNER, CUE_GLYPHS, CUE_SIZE, IMAGE_SIZE
+from course_utils.scenes import (
+    BODY_HUE_SPREAD,
+    BODY_HUES,
+    CLASS_NAMES,
+    CUE_CORNER,
+    CUE_GLYPHS,
+    CUE_SIZE,
+    HEAD_COLOURS,
+    IMAGE_SIZE,
+)
 
 
 def in_batches(fn, images, size=100):
@@ -206,10 +218,17 @@ def in_batches(fn, images, size=100):
 # ### 1. The pipeline, tensor by tensor
 #
 # Our world is made of 64×64 scenes of one *creature* on a cluttered,
-# striped background. A creature has a large body, tinted faintly by its
-# class (the tints of neighbouring classes overlap, so it is weak evidence),
-# and a small head whose colour gives the class: the four classes are named
-# after it, red, green, blue and yellow.
+# striped background. A creature has a small **head** whose colour gives
+# the class: the four classes are named after it, red, green, blue and
+# yellow. Its large **body** carries a second, weaker cue, on purpose: a
+# pale tint drawn around a hue that belongs to the class but is *not* the
+# head's colour (around cyan for red creatures, pink for green ones, orange
+# for blue ones, green for yellow ones), so widely spread that neighbouring
+# classes' tints overlap. So a red creature with a greenish body is not a
+# labelling bug: the body is weak evidence, the head the strong one. We
+# built the world that way so that a classifier has every reason to look
+# at the head alone, the situation that ACoL (notebook 05) was invented
+# for.
 #
 # `gap_cnn` is the course's standard model: a backbone of four convolution
 # blocks and two max-pools, then GAP and a bias-free linear layer `fc`.
@@ -226,6 +245,45 @@ print(f"trained on {record['config']['n_train']:,} scenes; "
       f"test accuracy {record['test_accuracy']:.3f}")
 
 # %% [markdown]
+# How weak is the body, and how strong the head? A rule that needs no
+# network tells us: take the mean colour of each test creature's body (or
+# head), and guess the class whose hue (or head colour) is nearest. Each
+# class's body hue is drawn within ±0.18 of its centre, on a colour circle
+# of circumference 1, and neighbouring centres are only 0.2 to 0.3 apart.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+def mean_colour(images, masks):
+    """The mean RGB colour [N, 3] of each image over its mask."""
+    return (images * masks[:, None]).sum((2, 3)) / masks.sum((1, 2))[:, None]
+
+
+def hue_distance(a, b):
+    """Distance between hues, around the colour circle (hue 1 is hue 0)."""
+    return torch.minimum((a - b).abs(), 1 - (a - b).abs())
+
+
+body = test.masks & ~test.part_masks  # the creature without its head
+body_hue = torch.from_numpy(rgb_to_hsv(mean_colour(test.images, body).numpy())[:, 0])
+body_guess = hue_distance(body_hue[:, None], BODY_HUES).argmin(1)
+head_guess = torch.cdist(mean_colour(test.images, test.part_masks), HEAD_COLOURS).argmin(1)
+body_wrong = body_guess != test.labels
+# two classes' tints overlap where their centres are closer than twice the spread
+overlap = hue_distance(BODY_HUES[body_guess], BODY_HUES[test.labels]) < 2 * BODY_HUE_SPREAD
+print(f"class guessed right from the body's hue:    {(~body_wrong).float().mean():.3f}")
+head_right = (head_guess == test.labels).float().mean()
+print(f"class guessed right from the head's colour: {head_right:.3f}")
+print(f"wrong body guesses: {int(body_wrong.sum())}, of which {int((body_wrong & overlap).sum())} "
+      "name a class whose tints overlap the true one's")
+
+# %% [markdown]
+# The body's hue alone names the right class for about 70% of the
+# creatures: well above chance (25%), so it is real evidence, but weak, and
+# every mistake it makes is a class whose tints overlap. The head's colour
+# names every creature right. A network trained on these scenes can reach
+# 100% from the head alone; notebook 02 measures how much of `gap_cnn`'s
+# evidence sits on the head.
+#
 # We follow one test scene through the model, keeping the batch axis in
 # front (a batch of one image), and print the shape of each tensor on the
 # way.
@@ -310,12 +368,16 @@ plt.show()
 # %% [markdown]
 # The channel that counts most for this scene's class lights up on one small
 # spot and stays dark elsewhere; the channels of the other three classes are
-# nearly silent, because there is no head of their colour in the scene. Is
-# the bright spot the head? We compare its position with the head's, which
-# the scene generator knows:
+# nearly silent, because there is no head of their colour in the scene (the
+# cell below prints each channel's largest value on this scene). Is the
+# bright spot the head? We compare its position with the head's, which the
+# scene generator knows:
 
 # %%
 # NBVAL_CHECK_OUTPUT
+print("largest activation on this scene: " + ", ".join(
+    f"channel {k} ({CLASS_NAMES[c]}) {channel.max().item():.1f}"
+    for c, k, channel in zip(range(4), top_channel.tolist(), shown)))
 k = top_channel[label].item()
 row, col = divmod(features[0, k].argmax().item(), features.shape[-1])
 cell = IMAGE_SIZE // features.shape[-1]  # pixels per feature-map position
@@ -330,9 +392,10 @@ print(f"the head's centre is at pixel row {head_y:.1f}, column {head_x:.1f}; "
 # It is: the peak's 4×4-pixel cell overlaps the head, and its centre lies
 # within one cell of the head's centre. Not exactly on it: each position
 # sees an 18×18-pixel window around its cell, so the strongest response can
-# sit a cell beside the head; a feature map is only as precise as its grid. The feature maps know *what* (which channel
-# fires) and *where* (at which position). GAP keeps only the *what*; notebook 02 shows how to
-# get the *where* back for the class score, and that is CAM.
+# sit a cell beside the head; a feature map is only as precise as its
+# grid. The feature maps know *what* (which channel fires) and *where* (at
+# which position). GAP keeps only the *what*; notebook 02 shows how to get
+# the *where* back for the class score, and that is CAM.
 
 # %% [markdown]
 # ### 2. How big is the puzzle?
@@ -368,9 +431,68 @@ print(f"{len(positive)} channels add evidence for {CLASS_NAMES[predicted]}; the 
 
 # %% [markdown]
 # No single channel decides: the evidence for one class on one image is
-# spread over many channels, each of which (look at the figure above) also
-# responds to other things. And this is the simplest head there is, one
-# linear layer after the pooling; in the backbone every layer is nonlinear.
+# spread over many channels. Are those channels at least "blue detectors"?
+# The most weighted channel of each class looked like one in the figure
+# above. To find out for all of them, we average each channel's $F_k$ over
+# 300 test scenes, class by class, and compare its response on scenes of
+# the other classes with its response on blue scenes.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+carriers = shares.argsort(descending=True)[:needed]  # the channels that carry 90% of the evidence
+sample = test[:300]
+pooled_sample = in_batches(lambda x: model.pool(model.features(x)).flatten(1), sample.images)
+by_class = torch.stack([pooled_sample[sample.labels == c].mean(0) for c in range(4)])  # [4, 64]
+own = by_class[predicted, carriers]  # mean F_k on scenes of the predicted class
+others = by_class[:, carriers].clone()
+others[predicted] = float("-inf")
+strongest_other, other_class = others.max(0)  # the other class each channel responds to most
+ratio = strongest_other / own
+print(f"of the {needed} channels that carry 90% of the evidence for {CLASS_NAMES[predicted]}, "
+      f"{int((ratio > 0.25).sum())} respond on another class's scenes at least a quarter as "
+      f"strongly (the other {int((ratio <= 0.25).sum())}: "
+      f"at most {ratio[ratio <= 0.25].max():.2f} as strongly)")
+shared = carriers[ratio.argmax()].item()  # the least selective of them
+for what, values in (("mean F_k over scenes of each class", by_class[:, shared]),
+                     ("its weights w_k^c in fc", weights[:, shared])):
+    print(f"channel {shared}, {what}: "
+          + ", ".join(f"{name} {v:+.2f}" for name, v in zip(CLASS_NAMES, values.tolist())))
+
+# one scene of each class: the first of each in the test split
+firsts = [int((test.labels == c).nonzero()[0]) for c in range(4)]
+with torch.no_grad():
+    channel_maps = model.features(test.images[firsts])[:, shared]  # [4, 16, 16]
+fig, axes = plt.subplots(1, 4, figsize=(FIG_WIDTH, 2.6), layout="constrained")
+for ax, i, channel in zip(axes, firsts, channel_maps):
+    drawn = ax.imshow(channel, cmap="viridis", vmin=0, vmax=channel_maps.max().item(),
+                      interpolation="nearest",
+                      extent=(-0.5, IMAGE_SIZE - 0.5, IMAGE_SIZE - 0.5, -0.5))
+    y, x = test.part_masks[i].nonzero().float().mean(0).tolist()
+    ax.plot(x, y, marker="o", markersize=12, markerfacecolor="none", markeredgecolor="white")
+    ax.set_title(f"test scene {i}\n(class {CLASS_NAMES[test.labels[i]]})", fontsize=10)
+    ax.set_axis_off()
+fig.colorbar(drawn, ax=list(axes), shrink=0.9, label="activation")
+print(f"channel {shared}'s largest activation on the scenes below: " + ", ".join(
+    f"{CLASS_NAMES[test.labels[i]]} {channel.max().item():.1f}"
+    for i, channel in zip(firsts, channel_maps)))
+fig.suptitle(f"channel {shared}, one of the channels that carry the evidence for "
+             f"{CLASS_NAMES[predicted]} in scene {SCENE}", fontsize=11)
+plt.show()
+
+# %% [markdown]
+# Many of them are not. The most selective channels respond on scenes of
+# other classes at less than a tenth of their response on blue ones, but
+# more than half of the channels that carry the evidence for blue respond
+# clearly to another class too, and the least selective one responds
+# *more* on yellow scenes than on blue ones. The figure shows it on one
+# scene per class: it fires on the blue head and, more strongly, on the
+# yellow one (the white circles), and stays nearly silent on the red and
+# green scenes. Its weights are positive for both blue and yellow, so
+# whenever it fires it adds to both scores; other channels have to tell the
+# two apart. A channel's meaning is not a class; only the weighted sum of
+# all of them is. And this is the simplest head there is,
+# one linear layer after the pooling; in the backbone every layer is
+# nonlinear.
 
 # %% [markdown]
 # ### 3. A model that scores for the wrong reason
@@ -459,6 +581,9 @@ print(f"manifest: with the glyph {record['test_accuracy']:.3f}, "
 # The drop is not to chance, though: without the glyph the model is still
 # right on about 60% of the scenes, well above 25%. So it did learn some of
 # the body tint too; it just leaned on the glyph whenever there was one.
+# It did not even learn all the tint offers: the nearest-hue rule at the
+# start of the practical named 0.704 of the ordinary test scenes right, and
+# their bodies are drawn exactly like the cue world's.
 # (Exercise 3 asks which class it loses most.)
 
 # %% [markdown]

@@ -36,7 +36,8 @@
 #   mean *is* the class score;
 # - upsample a coarse map to the image, choose an interpolation, and explain
 #   why normalising before or after upsampling changes the result;
-# - read the map of *any* class, not only the predicted one;
+# - read the map of *any* class, not only the predicted one, and tell
+#   evidence *against* a class from the mere absence of evidence for it;
 # - measure where the map puts its weight, and state CAM's two limits.
 #
 # ## Contents
@@ -44,7 +45,8 @@
 # **Theory**
 #
 # 1. Average and max pooling
-# 2. Two heads: flatten + fully connected, or GAP + linear (Network in Network)
+# 2. Two heads: flatten + fully connected, or global average pooling (Network
+#    in Network, and CAM's GAP + linear)
 # 3. The class activation map, derived
 # 4. From a 16x16 map to a 64x64 image: upsampling and normalisation
 # 5. What CAM needs
@@ -55,7 +57,7 @@
 # 2. The two heads: parameters, and overfitting on a small training set
 # 3. CAM by hand, then with `course_utils`
 # 4. Upsampling, and the order of normalising
-# 5. The map of every class: a dropdown
+# 5. The map of every class: a dropdown, and the raw signed map
 # 6. Where is the map? Head, body, background
 # 7. The limits, met in code
 #
@@ -110,7 +112,10 @@
 # ### 2. Two heads: flatten + fully connected, or GAP + linear
 #
 # The **head** turns the feature maps into one score (logit) $S_c$ per class
-# $c$. The classic head (AlexNet, VGG) **flattens** the maps into one long
+# $c$. (We write $S_c$ as the CAM paper does; notebook 01 called it $z_c$,
+# and notebook 03 will write $y^c$ as the Grad-CAM paper does. Likewise the
+# feature maps are $f_k(x, y)$ here, as in the CAM paper, and become
+# $A^k_{ij}$ in notebook 03.) The classic head (AlexNet, VGG) **flattens** the maps into one long
 # vector and feeds it to fully-connected layers. Every position of every
 # channel gets its own weights: a red head at the top left and a red head at
 # the bottom right are different inputs, and the head has to learn both.
@@ -118,18 +123,40 @@
 # $8 \times 8$, then has a hidden layer of $128$ units: its first layer alone
 # has $64 \cdot 8 \cdot 8 \cdot 128$ weights.
 #
-# **Network in Network** (Lin et al. 2014) replaced all of that by GAP and
-# a single linear layer:
+# **Network in Network** (Lin, Chen & Yan 2014) dropped the fully-connected
+# layers altogether. Its last layer is an *mlpconv* layer (a convolution
+# followed by $1 \times 1$ convolutions) whose last $1 \times 1$ convolution
+# has **one output channel per class**. Global average pooling turns each of
+# these maps into one number, and that vector goes, in the paper's words,
+# "directly into the softmax layer": there is no linear layer after the
+# pooling, the average of channel $c$ *is* the score of class $c$. (In the
+# reference models released with the paper, such as the Caffe model for
+# CIFAR-10, that last $1 \times 1$ convolution is followed by a ReLU before
+# the pooling, so those scores are never negative.) Lin et al. argue for it
+# three ways: because each map belongs to one class, "the feature maps can
+# be easily interpreted as categories confidence maps"; GAP has no
+# parameters, so "overfitting is avoided at this layer"; and it "sums out
+# the spatial information", so it is more robust to where the object
+# stands.
+#
+# The CAM paper (Zhou et al. 2016) keeps the pooling but moves the class
+# weights behind it: the last convolutional layer keeps its $K$ channels,
+# GAP reduces each to $F_k$, and **one linear layer** makes the scores,
 #
 # $$
 # S_c = \sum_k w_k^c F_k \qquad (\text{plus a bias } b_c, \text{ which our models leave out}).
 # $$
 #
-# GAP has no parameters, so "overfitting is avoided at this layer", and
-# because it ignores where a response is, the head is the same wherever the
-# object stands. The whole head is $K \times C$ weights, here $64 \times 4$.
-# The price: the backbone itself must now produce maps whose *averages* tell
-# the classes apart.
+# That is `gap_cnn`'s head: $K \times C$ weights, here $64 \times 4$, and
+# GAP still has none. The price of either head: the backbone itself must now
+# produce maps whose *averages* tell the classes apart. Section 3 shows
+# that this linear head is exactly what makes the class map exact. With
+# NIN's ReLU between the class maps and the pooling it would not be: the
+# derivation needs nothing nonlinear between the weights and the average.
+# Notebook 06 turns the head around, a $1 \times 1$ convolution with one
+# channel per class and then GAP, NIN's head without the ReLU, and shows
+# that it is the same classifier as GAP then linear, with NIN's confidence
+# maps being exactly the CAMs.
 #
 # ### 3. The class activation map, derived
 #
@@ -232,11 +259,13 @@ from course_utils.models import FlattenCNN
 from course_utils.plots import (
     FIG_WIDTH,
     LABEL_SIZE,
+    SIGNED_CMAP,
     TITLE_SIZE,
     add_colorbar,
     overlay_map,
     scene_grid,
     show_image,
+    show_signed_map,
 )
 from course_utils.scenes import CLASS_NAMES, make_scenes
 from course_utils.widgets import ClassExplorer
@@ -465,8 +494,9 @@ plt.show()
 #   25 or 50 scenes it gets a large share of the test scenes wrong, and its
 #   test loss is far above its training loss: it is confidently wrong. It
 #   needs hundreds of scenes to generalise; at 400 it has caught up with
-#   the GAP head, and its test loss is even the lower of the two. That is overfitting: half a million parameters fit any small
-#   training set exactly, including the accidents of where each creature
+#   the GAP head, and its test loss is even the lower of the two. That is
+#   overfitting: half a million parameters fit any small training set
+#   exactly, including the accidents of where each creature
 #   happened to stand.
 # - The **GAP head generalises from the first 25 scenes**: its train and
 #   test losses are close and its test accuracy is near perfect at every
@@ -550,7 +580,8 @@ print(
 # class, or many? Each term $w_k^c f_k$ has a mean, which is its share of
 # the logit (the shares add up to $S_c$). Below: the shares sorted, then the
 # three largest terms, the sum of all the others, and the total $M_c$.
-# Red is evidence *for* the class, blue *against*; each panel has its own
+# Orange is evidence *for* the class, purple *against* (a colour map whose
+# hues are none of the class names), white is 0; each panel has its own
 # colour scale (its largest absolute value, "peak", is in the title),
 # because the total is many times larger than any one term.
 
@@ -564,6 +595,15 @@ print(f"logit of {CLASS_NAMES[c]}: {shares.sum().item():.2f} = sum of 64 shares;
       f"{int((shares > 0).sum())} channels add to it, {int((shares < 0).sum())} subtract")
 print(f"the largest share is {shares.max().item():.2f}; "
       f"it takes the {needed} largest to reach 90% of the logit")
+# the 16x16 cells that the head's pixels touch, and where each of those terms peaks
+head_cells = F.max_pool2d(test.part_masks[scene][None, None].float(), 4)[0, 0]
+near_head = F.max_pool2d(head_cells[None, None], 3, stride=1, padding=1)[0, 0] > 0
+largest = terms[order[:needed]].flatten(1)         # [needed, h * w]
+peaks = largest.amax(1)
+on_head = largest[:, head_cells.flatten() > 0].amax(1) >= 0.9999 * peaks
+near = largest[:, near_head.flatten()].amax(1) >= 0.9999 * peaks
+print(f"of those {needed} terms, {int(on_head.sum())} peak on one of the "
+      f"{int(head_cells.sum())} cells the head touches, {int(near.sum())} within one cell of them")
 
 top = order[:3]
 rest = terms.sum(0) - terms[top].sum(0)
@@ -574,7 +614,8 @@ fig, axes = plt.subplot_mosaic([["shares"] * 6, ["image", "t0", "t1", "t2", "res
                                figsize=(FIG_WIDTH, 4.6), height_ratios=(1, 1.1),
                                layout="constrained")
 ax = axes["shares"]
-ax.bar(range(64), shares[order], color=["tab:red" if v > 0 else "tab:blue" for v in shares[order]])
+ax.bar(range(64), shares[order],
+       color=["tab:orange" if v > 0 else "tab:purple" for v in shares[order]])
 ax.set_xlabel("channels k, sorted by share", fontsize=LABEL_SIZE)
 ax.set_ylabel("mean of $w_k^c f_k$", fontsize=LABEL_SIZE)
 ax.tick_params(labelsize=LABEL_SIZE)
@@ -582,7 +623,7 @@ ax.grid(alpha=0.3, axis="y")
 show_image(test.images[scene], axes["image"], "image")
 for name, (title, panel) in zip(("t0", "t1", "t2", "rest", "sum"), panels):
     peak = panel.abs().max().item()
-    axes[name].imshow(panel, cmap="RdBu_r", vmin=-peak, vmax=peak)
+    axes[name].imshow(panel, cmap=SIGNED_CMAP, vmin=-peak, vmax=peak)
     axes[name].set_title(
         f"{title}\nmean {panel.mean():+.2f}, peak {peak:.0f}", fontsize=LABEL_SIZE - 1
     )
@@ -596,9 +637,9 @@ plt.show()
 # %% [markdown]
 # No single channel carries the class. The largest term is a small part of
 # the logit, and it takes many channels together to reach most of it. But
-# the terms agree on *where*: every large one peaks at the same few cells,
-# on the creature's head, and their sum is a sharp map. CAM is this
-# agreement made visible.
+# the terms agree on *where*: all 15 largest peak on the head or within one
+# cell of it (9 of them on a cell the head itself touches), and their sum
+# is a sharp map. CAM is this agreement made visible.
 
 # %% [markdown]
 # ### 4. Upsampling, and the order of normalising
@@ -627,9 +668,11 @@ add_colorbar(list(axes[1:]))
 
 ax = bottom_row.subplots()
 normalised = min_max_normalise(cam_map)
-for mode, style in zip(modes, ("-", "-", "-")):
+row_range = {}
+for mode in modes:
     line = upsample(normalised, 64, mode)[pixel_row]          # not clamped: see the overshoot
-    ax.plot(range(64), line, style, label=mode, linewidth=1.8)
+    ax.plot(range(64), line, "-", label=mode, linewidth=1.8)
+    row_range[mode] = (line.min().item(), line.max().item())
 ax.plot(
     [4 * i + 1.5 for i in range(16)],
     normalised[peak_row],
@@ -647,12 +690,18 @@ ax.tick_params(labelsize=LABEL_SIZE)
 ax.legend(fontsize=LABEL_SIZE, ncols=4, loc="upper left")
 ax.grid(alpha=0.3)
 plt.show()
+print(f"along pixel row {pixel_row}: the cells run from {normalised[peak_row].min().item():.2f} "
+      f"to {normalised[peak_row].max().item():.2f}; "
+      + "; ".join(f"{mode} from {low:.2f} to {high:.2f}"
+                  for mode, (low, high) in row_range.items()))
 
 # %% [markdown]
 # Nearest shows the honest $4 \times 4$ blocks; bilinear and bicubic look
 # alike at a glance. The profile shows the difference: next to the peak,
-# bicubic rises above 1, higher than any cell, while bilinear stays between
-# the cells it joins. (On other maps bicubic also dips below 0; the next
+# bicubic rises above 1 (to 1.04, the line printed under the figure),
+# higher than any cell, while bilinear stays between the cells it joins
+# (at most 0.98: its pixels fall between cell centres, so it never quite
+# reaches the peak cell's value). (On other maps bicubic also dips below 0; the next
 # cell measures how far, over the whole test split.)
 #
 # That overshoot is what makes the order of normalising matter. Over all
@@ -663,6 +712,7 @@ plt.show()
 # of its range that notebook 04 will use to draw boxes)? The table gives
 # the mean area kept, in pixels, in each order, and the mean IoU (overlap
 # divided by union) of the two masks: 1.000 means the same pixels.
+# `B / A` is the ratio of the two areas.
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -677,7 +727,7 @@ print(f"bicubic before clamping: values from {bicubic.min().item():.3f} "
       f"{(bicubic.flatten(1).amax(1) > 1.01).float().mean().item():.3f} "
       "of the maps overshoot 1.01\n")
 print(f"{'interpolation':13} {'max |A - B|':>11}   {'t':>4}   "
-      f"{'area A':>7} {'area B':>7}   {'IoU(A, B)':>9}")
+      f"{'area A':>7} {'area B':>7} {'B / A':>6}   {'IoU(A, B)':>9}")
 for mode in modes:
     a = to_image(cam_test, 64, mode)                        # A: normalise, upsample, clamp
     b = min_max_normalise(upsample(cam_test, 64, mode))     # B: upsample, then normalise
@@ -685,25 +735,31 @@ for mode in modes:
     for t in (0.2, 0.5, 0.8):
         mask_a, mask_b = (a >= t).flatten(1), (b >= t).flatten(1)
         iou = ((mask_a & mask_b).sum(1) / (mask_a | mask_b).sum(1)).mean().item()
+        area_a, area_b = (mask.sum(1).float().mean().item() for mask in (mask_a, mask_b))
         first = f"{mode:13} {difference:>11.3f}" if t == 0.2 else " " * 25
-        print(f"{first}   {t:>4}   {mask_a.sum(1).float().mean().item():>7.1f} "
-              f"{mask_b.sum(1).float().mean().item():>7.1f}   {iou:>9.3f}")
+        print(f"{first}   {t:>4}   {area_a:>7.1f} {area_b:>7.1f} {area_b / area_a:>6.2f}   "
+              f"{iou:>9.3f}")
 
 # %% [markdown]
 # Read the table by interpolation:
 #
 # - **nearest**: the order makes no difference at all; it only copies
 #   values.
-# - **bilinear**: the maps differ a little, and only at high thresholds
-#   does it show. Bilinear never leaves the range of the cells, but with
+# - **bilinear**, the course's default: the largest pixel difference is
+#   about half of bicubic's, and at low thresholds the two orders keep
+#   nearly the same pixels. At $t = 0.8$, though, the order matters as
+#   much as with bicubic: order B keeps 14% more pixels than order A, and
+#   the masks' IoU (0.849) is even a little lower than bicubic's (0.863).
+#   Bilinear never leaves the range of the cells, but with
 #   `align_corners=False` no pixel centre falls exactly on the peak cell's
-#   centre, so the upsampled peak sits a little below 1. Normalising
-#   afterwards stretches it back up, and at $t = 0.8$ order B keeps
-#   noticeably more pixels.
-# - **bicubic**: the maps differ most. Most maps overshoot (first line), so
-#   in order B the overshoot becomes the new maximum and minimum: a high
-#   threshold keeps fewer pixels, a low one more, and at $t = 0.5$ the two
-#   effects happen to cancel on average, though not scene by scene.
+#   centre, so the upsampled peak sits a little below 1; normalising
+#   afterwards stretches it back up to 1, and everything near the top with
+#   it.
+# - **bicubic**: the largest pixel difference. Most maps overshoot (first
+#   line), so in order B the overshoot becomes the new maximum and minimum:
+#   a high threshold keeps fewer pixels (12% fewer at $t = 0.8$), a low one
+#   more, and at $t = 0.5$ the two effects happen to cancel on average,
+#   though not scene by scene (IoU 0.982).
 #
 # A box drawn at a fixed threshold changes with these masks. The course
 # therefore fixes one convention everywhere, **normalise, then upsample
@@ -725,7 +781,8 @@ for mode in modes:
 # it:
 
 # %%
-explorer = ClassExplorer.from_model(gap_cnn, test[torch.tensor([12, 5, 8, 15])])
+shown = test[torch.tensor([12, 5, 8, 15])]  # one scene of each class
+explorer = ClassExplorer.from_model(gap_cnn, shown)
 explorer.figure
 
 # %% [markdown]
@@ -735,16 +792,73 @@ explorer.figure
 explorer.widget()
 
 # %% [markdown]
-# Two things to notice:
+# On the creature of the chosen class, the map is brightest on its
+# **head**, the small disk whose colour gives the class away; the
+# ground-truth box (bright) shows how much of the creature the map leaves
+# out. On the three creatures of *other* classes the picture turns over:
+# the background is bright and the creature sits in a dark hole. Is the
+# background evidence for red? The normalised map cannot say, because
+# **each map is normalised on its own**: whatever its values, the lowest
+# becomes 0 and the highest 1. The raw map $M_c$ can say. Below, the raw
+# map of class red on the same four scenes, upsampled but not normalised,
+# on a colour scale centred at 0 (white), one scale for all four panels:
+# orange is evidence *for* red, purple evidence *against*. The black line
+# is the creature's outline. The cell first prints, for each scene, the
+# map's range and its mean over the head, the whole creature and the
+# background, and the normalised map's mean over the creature and the
+# background, as the explorer shows it.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+RED = CLASS_NAMES.index("red")
+raw = class_activation_map(gap_cnn, shown.images, target=RED)  # [4, 16, 16], not normalised
+raw_64, normalised_64 = upsample(raw, 64), to_image(raw, 64)  # both bilinear; one normalised first
+with torch.no_grad():
+    p_red = gap_cnn(shown.images).softmax(1)[:, RED]
+print(f"{'':6}{'':8}{'raw map of red':^15}{'its mean on the':^26}   {'normalised':^18}")
+print(f"{'scene':6}{'p(red)':>8}{'min':>7}{'max':>7}   {'head':>7}{'creature':>9}"
+      f"{'backgr.':>9}   {'creature':>9}{'backgr.':>9}")
+for i in range(len(shown)):
+    creature, head = shown.masks[i], shown.part_masks[i]
+    print(f"{CLASS_NAMES[shown.labels[i]]:6}{p_red[i].item():>8.3f}"
+          f"{raw[i].min().item():>7.1f}{raw[i].max().item():>7.1f}   "
+          f"{raw_64[i][head].mean().item():>7.1f}{raw_64[i][creature].mean().item():>9.1f}"
+          f"{raw_64[i][~creature].mean().item():>9.1f}   "
+          f"{normalised_64[i][creature].mean().item():>9.2f}"
+          f"{normalised_64[i][~creature].mean().item():>9.2f}")
+
+fig, axes = plt.subplots(1, 4, figsize=(FIG_WIDTH, 2.7), layout="constrained")
+scale = raw.abs().max().item()  # one colour scale for all four panels
+for i, ax in enumerate(axes):
+    drawn = show_signed_map(raw[i], ax, vmax=scale, outline=shown.masks[i],
+                            title=f"{CLASS_NAMES[shown.labels[i]]}: p(red) = {p_red[i]:.2f}")
+bar = fig.colorbar(drawn, ax=list(axes), shrink=0.9)
+bar.set_label("raw $M_{red}$: against (purple), for (orange)", fontsize=LABEL_SIZE)
+bar.ax.tick_params(labelsize=LABEL_SIZE)
+fig.suptitle("the raw map of class red, not normalised", fontsize=TITLE_SIZE)
+plt.show()
+
+# %% [markdown]
+# The raw map reads the other way round from the normalised one. On the
+# red creature it is strongly positive, most of all on the head. On the
+# green, blue and yellow creatures it is strongly *negative*: the creature,
+# and most of all its head, is evidence **against** red, many times
+# stronger than anything in the background, which stays near 0. Min-max
+# normalisation sends each map's minimum to 0 and its maximum to 1, so on
+# those scenes the most negative place, the head, becomes the darkest, and
+# the background, merely less negative, becomes bright: the normalised
+# map's mean over the creature is well below its mean over the background
+# (the last two columns). A bright background in a
+# normalised map of an absent class is not evidence *for* the class; it is
+# the absence of evidence against it.
 #
-# - On the creature of the chosen class, the map peaks on its **head**, the
-#   small disk whose colour gives the class away; the ground-truth box
-#   (bright) shows how much of the creature the map leaves out.
-# - On creatures of *other* classes the map still spans the whole colour
-#   scale, because **each map is normalised on its own**: a map with nothing
-#   to find gets stretched until its weakest hint looks bright. Check the
-#   probability in the title before reading a normalised map; there,
-#   $p \approx 0$ says the class has no evidence in the scene at all.
+# So read a normalised map together with its class's probability, and when
+# the class is absent, look at the raw map. $p \approx 0$ does not mean
+# "no evidence at all": the scores enter the softmax as differences, and
+# $p(\text{red}) \approx 0$ says that the evidence for the scene's own class
+# *outweighs* the evidence for red by a wide margin, here helped by strong
+# evidence against red on the creature itself. (Notebook 03 meets the same
+# question from the other side: which regions argue *against* a class.)
 
 # %% [markdown]
 # ### 6. Where is the map? Head, body, background
@@ -832,10 +946,12 @@ except ValueError as error:
 # - **Pooling**: max pooling keeps the strongest response, average pooling
 #   the total; global average pooling (GAP) reduces each feature map to its
 #   mean and forgets where.
-# - **Network in Network**: GAP + one linear layer replaces flatten +
-#   fully-connected layers. Here: 256 parameters instead of over half a
-#   million. With a fixed backbone and few training scenes, the flatten head
-#   memorised its training set and generalised poorly; the GAP head
+# - **Network in Network** replaced flatten + fully-connected layers by a
+#   last $1 \times 1$ layer with one map per class, averaged by GAP into the
+#   class scores; the CAM paper's head, ours, is GAP then one linear layer.
+#   Here: 256 parameters instead of over half a million. With a fixed
+#   backbone and few training scenes, the flatten head memorised its
+#   training set and generalised poorly; the GAP head
 #   generalised from 25 scenes.
 # - **CAM**: with GAP then a bias-free linear layer,
 #   $S_c = \frac{1}{hw}\sum_{x,y} M_c(x, y)$ with
@@ -843,10 +959,16 @@ except ValueError as error:
 #   matches `course_utils.cam.class_activation_map`, and its mean is the
 #   logit.
 # - **Upsampling**: nearest is blocky, bilinear smooth and bounded, bicubic
-#   overshoots. Normalise, then upsample: the other order changes the map,
-#   and with bicubic it visibly changes what a threshold keeps.
+#   overshoots. Normalise, then upsample: the other order changes the map
+#   with bilinear and bicubic alike. At a high threshold ($t = 0.8$) it
+#   changes what the mask keeps about as much for bilinear, the course's
+#   default (IoU 0.849, 14% more pixels), as for bicubic (IoU 0.863, 12%
+#   fewer).
 # - **Every class has a map**, and each normalised map fills the colour
-#   scale: read it together with the class's probability.
+#   scale: read it together with the class's probability. For a class
+#   absent from the scene the raw map is strongly negative on the creature
+#   (evidence against), and normalisation turns that into a bright
+#   background around a dark creature.
 # - **What CAM shows here**: the head, not the body. Mean normalised map on
 #   the head far above the rest of the body: under-coverage, the problem of
 #   notebooks 04 and 05.
@@ -866,15 +988,15 @@ except ValueError as error:
 # Which window wins under each pooling, and why?
 
 # %%
-from course_utils.exercises.gap_cam import (
-    CAM_CLASS,
+from course_checks.gap_cam import (
     HEAD_CONFIG,
+    MARGIN_CLASSES,
     POOLING_TENSOR,
     cam_exercise_images,
-    check_cam_by_hand,
     check_head_parameters,
+    check_margin_map,
     check_pooling,
-    check_score_from_map,
+    check_weight_shift,
 )
 
 print(POOLING_TENSOR)
@@ -899,19 +1021,33 @@ gap_head = None      # the GAP head's parameter count
 check_head_parameters(flatten_head, gap_head)
 
 # %% [markdown]
-# **Exercise 3: CAM by hand.** For the four images of
-# `cam_exercise_images()`, compute with `gap_cnn.features` and
-# `gap_cnn.fc.weight` (no `class_activation_map`!) the raw class map of
-# class `CAM_CLASS` = 2 ("blue") for every image, a tensor `[4, 16, 16]`.
-# Then, from those maps alone, compute the model's score (logit) for class 2
-# on each image, a tensor `[4]`.
+# **Exercise 3: the map of a margin.** The softmax only sees differences of
+# scores: $p_c / p_{c'} = e^{S_c - S_{c'}}$. So "why blue rather than red?"
+# is a question about the margin $S_c - S_{c'}$, not about $S_c$ alone.
+#
+# *(a)* Write the margin as the mean of one map, and compute that map for
+# $c$ = blue, $c'$ = red (`MARGIN_CLASSES = (2, 0)`) on the four images of
+# `cam_exercise_images()`, from `gap_cnn.features` and `gap_cnn.fc.weight`
+# with a single weighted sum over channels: which weight vector? Why is
+# the result the difference of two CAMs, and why would the difference of
+# the two *normalised* maps not do?
+#
+# *(b)* Predict first, then verify in code. Add the same number, say
+# $a = 1$, to **every** weight $w_k^c$ of `fc`, every class and every
+# channel (`gap_cnn.fc.weight + 1.0`, on a copy). Do the model's
+# probabilities change? Do the CAMs change? Does your margin map from (a)
+# change? Hint: write the new score and the new map with $w_k^c + a$ and
+# see which terms depend on $c$ or on the position.
 
 # %%
 images = cam_exercise_images()   # [4, 3, 64, 64]
-your_maps = None                 # [4, 16, 16]: M_2(x, y) for each image
-your_scores = None               # [4]: S_2 for each image, from your_maps only
-display(check_cam_by_hand(your_maps))
-display(check_score_from_map(your_scores))
+margin_maps = None               # [4, 16, 16]: the map whose mean is S_blue - S_red
+display(check_margin_map(margin_maps))
+
+probabilities_change = None      # True or False
+cams_change = None               # True or False
+margin_map_changes = None        # True or False
+display(check_weight_shift(probabilities_change, cams_change, margin_map_changes))
 
 # %% [markdown]
 # **Going further** (no check): train `GapCNN` yourself on a small training

@@ -8,14 +8,14 @@ from course_utils.cam import class_activation_map
 from course_utils.checkpoints import load_model
 from course_checks import Feedback
 from course_checks.gap_cam import (
-    CAM_CLASS,
     HEAD_CONFIG,
+    MARGIN_CLASSES,
     POOLING_TENSOR,
     cam_exercise_images,
-    check_cam_by_hand,
     check_head_parameters,
+    check_margin_map,
     check_pooling,
-    check_score_from_map,
+    check_weight_shift,
 )
 from course_utils.maps import min_max_normalise
 from course_utils.models import FlattenCNN, GapCNN
@@ -116,7 +116,7 @@ def test_head_parameters_mistakes_are_named():
     assert not passes(check_head_parameters(flatten, "256"))
 
 
-# --- exercise 3: CAM by hand -----------------------------------------------------------------
+# --- exercise 3: the map of a margin, and shifted weights -------------------------------------
 
 
 @pytest.fixture(scope="module")
@@ -124,54 +124,71 @@ def model_and_images():
     return load_model("gap_cnn"), cam_exercise_images()
 
 
-def test_cam_by_hand_right_answer_passes(model_and_images):
+@pytest.fixture(scope="module")
+def every_map(model_and_images):
     model, images = model_and_images
+    return torch.stack([class_activation_map(model, images, c) for c in range(4)], dim=1)
+
+
+def test_margin_map_right_answer_passes_and_its_mean_is_the_margin(model_and_images):
+    model, images = model_and_images
+    c, other = MARGIN_CLASSES
+    weights = model.fc.weight.detach()
     with torch.no_grad():
-        maps = torch.einsum("k,nkhw->nhw", model.fc.weight[CAM_CLASS], model.features(images))
-    feedback = check_cam_by_hand(maps)
+        features, logits = model.features(images), model(images)
+    margin_maps = torch.einsum("k,nkhw->nhw", weights[c] - weights[other], features)
+    feedback = check_margin_map(margin_maps)
     assert passes(feedback), feedback.message
+    assert torch.allclose(margin_maps.mean((-2, -1)), logits[:, c] - logits[:, other], atol=1e-4)
+    assert f"{(logits[0, c] - logits[0, other]).item():.2f}" in feedback.message
+    assert passes(check_margin_map(margin_maps.tolist()))
 
 
-def test_cam_by_hand_mistakes_are_named(model_and_images):
-    model, images = model_and_images
-    every = torch.stack([class_activation_map(model, images, c) for c in range(4)], dim=1)
-    right = every[:, CAM_CLASS]
-    other = (CAM_CLASS + 1) % 4
-
-    assert "None" in check_cam_by_hand(None).message
-    assert "class" in check_cam_by_hand(every[:, other]).message and str(CAM_CLASS) in check_cam_by_hand(
-        every[:, other]
-    ).message
-    assert "every class" in check_cam_by_hand(every).message
-    assert "normalised" in check_cam_by_hand(min_max_normalise(right)).message
-    assert "ReLU" in check_cam_by_hand(F.relu(right)).message
-    assert "1/hw" in check_cam_by_hand(right / 256).message
-    assert "score" in check_cam_by_hand(right.mean((-2, -1))).message
-    assert "[4, 16, 16]" in check_cam_by_hand(right[0]).message
+def test_margin_map_mistakes_are_named(every_map):
+    c, other = MARGIN_CLASSES
+    right = every_map[:, c] - every_map[:, other]
+    assert "None" in check_margin_map(None).message
+    assert "sign" in check_margin_map(-right).message
+    assert "alone" in check_margin_map(every_map[:, c]).message
+    assert "added" in check_margin_map(every_map[:, c] + every_map[:, other]).message
+    each_normalised = min_max_normalise(every_map[:, c]) - min_max_normalise(every_map[:, other])
+    assert "before subtracting" in check_margin_map(each_normalised).message
+    assert "[0, 1]" in check_margin_map(min_max_normalise(right)).message
+    assert "1/hw" in check_margin_map(right / 256).message
+    assert "the margin itself" in check_margin_map(right.mean((-2, -1))).message
+    assert "[4, 16, 16]" in check_margin_map(every_map).message
     noise = torch.randn(right.shape, generator=torch.Generator().manual_seed(0))
-    noisy = check_cam_by_hand(right + 0.5 * noise)
-    assert not passes(noisy) and "sum_k w_k^c f_k" in noisy.message
+    other_answer = check_margin_map(right + 0.5 * noise)
+    assert not passes(other_answer) and "w_k^c - w_k^c'" in other_answer.message
 
 
-def test_cam_by_hand_predicted_class_is_named(model_and_images):
+def test_weight_shift_predictions_hold_for_the_model(model_and_images):
+    """The answers the check expects are what the model does: verified here, as the learner would."""
     model, images = model_and_images
-    predicted = class_activation_map(model, images)  # each image's own class
+    c, other = MARGIN_CLASSES
+    weights = model.fc.weight.detach()
+    shifted = weights + 1.0
     with torch.no_grad():
-        if (model(images).argmax(1) == CAM_CLASS).all():
-            pytest.skip("every exercise image is predicted as the exercise's class")
-    feedback = check_cam_by_hand(predicted)
-    assert not passes(feedback) and "predicted class" in feedback.message
+        features = model.features(images)
+    pooled = features.mean((-2, -1))
+    assert torch.allclose((pooled @ weights.T).softmax(1), (pooled @ shifted.T).softmax(1), atol=1e-5)
+    cams = torch.einsum("ck,nkhw->nchw", weights, features)
+    cams_shifted = torch.einsum("ck,nkhw->nchw", shifted, features)
+    assert (cams - cams_shifted).abs().max() > 1.0
+    assert not torch.allclose(min_max_normalise(cams), min_max_normalise(cams_shifted), atol=1e-2)
+    margin, margin_shifted = cams[:, c] - cams[:, other], cams_shifted[:, c] - cams_shifted[:, other]
+    assert torch.allclose(margin, margin_shifted, atol=1e-4)
 
 
-def test_score_from_map(model_and_images):
-    model, images = model_and_images
-    maps = class_activation_map(model, images, CAM_CLASS)
-    with torch.no_grad():
-        logits = model(images)
-    assert passes(check_score_from_map(maps.mean((-2, -1))))
-    assert "divide" in check_score_from_map(maps.sum((-2, -1))).message
-    assert "probabilities" in check_score_from_map(logits.softmax(1)[:, CAM_CLASS]).message
-    assert "[4]" in check_score_from_map(maps.mean(-1)).message
-    assert "None" in check_score_from_map(None).message
-    wrong = check_score_from_map(maps.amax((-2, -1)))
-    assert not passes(wrong) and "spatial mean" in wrong.message
+def test_weight_shift_check():
+    assert passes(check_weight_shift(False, True, False))
+    assert "None" in check_weight_shift(None, True, False).message
+    assert "True or False" in check_weight_shift("no", True, False).message
+    wrong_probabilities = check_weight_shift(True, True, False)
+    assert not passes(wrong_probabilities) and "softmax(z + s) = softmax(z)" in wrong_probabilities.message
+    wrong_cams = check_weight_shift(False, False, False)
+    assert not passes(wrong_cams) and "not a constant" in wrong_cams.message
+    wrong_margin = check_weight_shift(False, True, True)
+    assert not passes(wrong_margin) and "cancels" in wrong_margin.message
+    all_wrong = check_weight_shift(True, False, True)
+    assert "3 of them" in all_wrong.message and "Verify" in all_wrong.message

@@ -90,6 +90,31 @@ def test_overlay_map_rejects_an_unknown_upsampling_mode(scenes):
         plots.overlay_map(scenes.images[0], torch.rand(4, 4), upsample_mode="area")
 
 
+def test_show_signed_map_keeps_the_sign_and_centres_the_scale_at_zero(scenes):
+    _, ax = plt.subplots()
+    cam_map = torch.tensor([[-3.0, 0.0], [1.0, 2.0]])
+    drawn = plots.show_signed_map(cam_map, ax, outline=scenes.masks[0], title="raw")
+    array = drawn.get_array()
+    assert array.shape == tuple(scenes.masks[0].shape)  # upsampled to the outline's size
+    assert array.min() < 0 < array.max()  # not normalised: the sign survives
+    assert drawn.get_clim() == (-float(np.abs(array).max()), float(np.abs(array).max()))
+    assert drawn.get_cmap().name == plots.SIGNED_CMAP
+    assert ax.collections, "the outline is drawn as a contour"
+    assert ax.get_title() == "raw"
+
+
+def test_show_signed_map_shares_a_given_scale_and_rejects_bad_input():
+    _, ax = plt.subplots()
+    drawn = plots.show_signed_map(torch.ones(4, 4), ax, size=(8, 8), vmax=5.0)
+    assert drawn.get_array().shape == (8, 8) and drawn.get_clim() == (-5.0, 5.0)
+    with pytest.raises(ValueError, match="cam_map"):
+        plots.show_signed_map(torch.ones(1, 4, 4), ax)
+    with pytest.raises(ValueError, match="vmax"):
+        plots.show_signed_map(torch.zeros(4, 4), ax)
+    with pytest.raises(ValueError, match="outline"):
+        plots.show_signed_map(torch.ones(4, 4), ax, outline=torch.ones(1, 8, 8, dtype=torch.bool))
+
+
 # --- boxes: the exclusive-corner convention ------------------------------------------------
 
 
