@@ -183,9 +183,9 @@ def show_signed_map(
     Returns the image artist, for ``figure.colorbar``.
     """
     if not isinstance(cam_map, Tensor) or cam_map.dim() != 2 or not cam_map.is_floating_point():
-        raise CourseValueError(f"cam_map must be a float tensor of shape [h, w] (one map), got {_describe(cam_map)}")
+        raise CourseValueError(f"cam_map must be a float tensor of shape [h, w] (one map), got {describe(cam_map)}")
     if outline is not None and (not isinstance(outline, Tensor) or outline.dim() != 2):
-        raise CourseValueError(f"outline must be a bool mask of shape [H, W], got {_describe(outline)}")
+        raise CourseValueError(f"outline must be a bool mask of shape [H, W], got {describe(outline)}")
     size = size if size is not None else tuple(outline.shape) if outline is not None else tuple(cam_map.shape)
     array = upsample(cam_map.detach().cpu().float(), size).numpy()
     vmax = float(np.abs(array).max()) if vmax is None else float(vmax)
