@@ -12,6 +12,7 @@ check                           exercise
 :func:`check_kinds`             which kind of weak supervision each situation of :data:`SITUATIONS` is
 :func:`check_top1_bounds`       how low and how high Top-1 Loc can be, given accuracy and GT-known Loc
 :func:`check_head_mask`         the best threshold and mean mask IoU of CAM against the *head's* mask
+:func:`check_toy_metrics`       MaxBoxAcc, MaxBoxAccV2 and PxAP by hand on three tiny maps (:data:`TOY_MAPS`)
 ==============================  ======================================================================
 """
 
@@ -26,7 +27,8 @@ from torch import Tensor
 from course_utils.cam import class_activation_map, to_image
 from course_utils.checkpoints import load_model, load_split
 from course_checks import Feedback, as_number, right, wrong
-from course_utils.localization import box_iou, default_cam_thresholds, mask_iou_curve
+from course_utils.boxes import box_of_mask
+from course_utils.localization import box_iou, default_cam_thresholds, mask_iou_curve, max_box_acc, pxap
 
 Box = tuple[int, int, int, int]
 
@@ -221,6 +223,14 @@ def _head_mask_curve() -> Tensor:
     return mask_iou_curve(to_image(cams), scenes.part_masks)
 
 
+@lru_cache(maxsize=1)
+def _head_size() -> tuple[float, float]:
+    """Mean head area (pixels) and mean width of the head's box (pixels) on the test split."""
+    heads = load_split("test").part_masks
+    boxes = box_of_mask(heads).double()
+    return heads.sum((1, 2)).double().mean().item(), (boxes[:, 2] - boxes[:, 0]).mean().item()
+
+
 def check_head_mask(threshold: float | None, mean_iou: float | None) -> Feedback:
     """Exercise 4: the threshold at which CAM's masks best match the *head* (``part_masks``), and that mean IoU.
 
@@ -248,6 +258,90 @@ def check_head_mask(threshold: float | None, mean_iou: float | None) -> Feedback
     if abs(iou - curve[k].item()) > 0.005:
         return wrong(f"t = {thresholds[k]:.2f} is a good threshold; the mean IoU there is {curve[k]:.3f}, "
                      f"you said {iou:.3f}")
+    area, width = _head_size()
     return right(f"The head is matched best at a high threshold, t = {thresholds[k]:.2f} (mean IoU {curve[k]:.3f}; "
                  f"the curve's peak is {best_iou:.3f} at t = {best_t:.2f}). Only the top of the map is the head; yet "
-                 f"even there the IoU stays low: a 16x16 map, upsampled, is a blob wider than a head of about 30 pixels.")
+                 f"even there the IoU stays low: a 16x16 map, upsampled, is a blob wider than a head, which covers "
+                 f"about {area:.0f} pixels in area and is about {width:.0f} pixels wide.")
+
+
+# --- exercise 5: MaxBoxAcc, MaxBoxAccV2 and PxAP by hand ----------------------------------
+
+TOY_MAPS = torch.tensor([
+    [[0, 1, 1, 0, 0, 0],
+     [1, 4, 3, 1, 0, 0],
+     [0, 3, 4, 1, 0, 0],
+     [0, 0, 1, 0, 0, 0]],
+    [[4, 3, 2, 0, 0, 0],
+     [3, 2, 0, 0, 2, 0],
+     [2, 0, 0, 2, 3, 2],
+     [0, 0, 0, 0, 2, 0]],
+    [[0, 0, 0, 0, 0, 0],
+     [0, 2, 2, 2, 2, 0],
+     [0, 2, 4, 4, 2, 0],
+     [0, 0, 0, 0, 0, 0]],
+], dtype=torch.float32)
+"""Three class maps ``[3, 4, 6]`` (rows, columns); each runs from 0 to 4, so normalising divides by 4."""
+
+TOY_BOXES = torch.tensor([[0, 0, 4, 4], [3, 1, 6, 4], [2, 1, 4, 3]])
+"""The true box of each toy image, ``(x0, y0, x1, y1)`` with exclusive ``x1, y1``."""
+
+TOY_MASKS = torch.zeros(3, 4, 6, dtype=torch.bool)
+for _i, (_x0, _y0, _x1, _y1) in enumerate(TOY_BOXES.tolist()):
+    TOY_MASKS[_i, _y0:_y1, _x0:_x1] = True  # each toy object fills its box
+"""The true mask of each toy image: its box, filled."""
+
+TOY_THRESHOLDS = (0.25, 0.5, 0.75)
+"""The only CAM thresholds of the toy (instead of 0.00, 0.01, ..., 0.99)."""
+
+
+def toy_answers() -> dict[str, float]:
+    """The right answers of exercise 5, and the values of the usual slips, from the library."""
+    kw = {"cam_thresholds": TOY_THRESHOLDS}
+    return {
+        "MaxBoxAcc": max_box_acc(TOY_MAPS, TOY_BOXES, iou_thresholds=(0.5,), multi_contour=False, **kw),
+        "MaxBoxAccV2": max_box_acc(TOY_MAPS, TOY_BOXES, **kw),
+        "PxAP": pxap(TOY_MAPS, TOY_MASKS, **kw),
+        "V2 with the largest component only": max_box_acc(TOY_MAPS, TOY_BOXES, multi_contour=False, **kw),
+        "MaxBoxAcc with every component": max_box_acc(TOY_MAPS, TOY_BOXES, iou_thresholds=(0.5,), **kw),
+    }
+
+
+def check_toy_metrics(max_box_acc_value: float | None, max_box_acc_v2_value: float | None,
+                      pxap_value: float | None) -> Feedback:
+    """Exercise 5: MaxBoxAcc, MaxBoxAccV2 and PxAP of :data:`TOY_MAPS` at the :data:`TOY_THRESHOLDS`.
+
+    MaxBoxAcc: largest component, IoU 0.5. MaxBoxAccV2: every component, IoU
+    0.3, 0.5, 0.7, each with its own best threshold, averaged. PxAP against
+    :data:`TOY_MASKS`. Each answer within 0.01 counts.
+    """
+    given = {"MaxBoxAcc": max_box_acc_value, "MaxBoxAccV2": max_box_acc_v2_value, "PxAP": pxap_value}
+    if any(v is None for v in given.values()):
+        return wrong("Set `toy_max_box_acc`, `toy_max_box_acc_v2` and `toy_pxap` to your three numbers")
+    values = {k: as_number(v) for k, v in given.items()}
+    if any(v is None for v in values.values()):
+        return wrong("The three answers should be numbers (fractions between 0 and 1)")
+    if any(v > 1 for v in values.values()):
+        return wrong("Give fractions between 0 and 1, not percentages")
+    want = toy_answers()
+    problems = []
+    if abs(values["MaxBoxAcc"] - want["MaxBoxAcc"]) > 0.01:
+        slip = ""
+        if abs(values["MaxBoxAcc"] - want["MaxBoxAcc with every component"]) < 0.01:
+            slip = (" You took the best box over every component; the original MaxBoxAcc keeps only the "
+                    "largest component's box (image 2 at t = 0.5: the big blob top left, not the creature's)")
+        problems.append(f"MaxBoxAcc is {want['MaxBoxAcc']:.3f}, you said {values['MaxBoxAcc']:.3f}.{slip}")
+    if abs(values["MaxBoxAccV2"] - want["MaxBoxAccV2"]) > 0.01:
+        slip = ""
+        if abs(values["MaxBoxAccV2"] - want["V2 with the largest component only"]) < 0.01:
+            slip = " You kept only the largest component; V2 scores the best box over all components"
+        problems.append(f"MaxBoxAccV2 is {want['MaxBoxAccV2']:.3f}, you said {values['MaxBoxAccV2']:.3f}.{slip}")
+    if abs(values["PxAP"] - want["PxAP"]) > 0.01:
+        problems.append(f"PxAP is {want['PxAP']:.3f}, you said {values['PxAP']:.3f}: pool the pixels of the three "
+                        f"images, compute precision and recall at each threshold, then sum P(t_k) times the recall "
+                        f"gained over the next higher threshold (R = 0 above the last)")
+    if problems:
+        return wrong(" ".join(problems))
+    return right(f"MaxBoxAcc {want['MaxBoxAcc']:.3f}, MaxBoxAccV2 {want['MaxBoxAccV2']:.3f}, PxAP {want['PxAP']:.3f}. "
+                 f"V2 is higher here because it keeps every component's box and each IoU level gets its own best "
+                 f"threshold.")

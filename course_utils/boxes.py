@@ -5,7 +5,8 @@ a map (:func:`threshold_map`), split the mask into 8-connected components
 (:func:`connected_components`, :func:`component_boxes`), box them
 (:func:`mask_to_boxes`, :func:`largest_box`, :func:`box_of_mask`) and
 measure overlap (:func:`box_area`, :func:`box_iou`,
-:func:`best_iou_per_image`). :mod:`course_utils.localization` scores the
+:func:`best_iou_per_image`, against one or several true boxes per image,
+read by :func:`as_box_sets`). :mod:`course_utils.localization` scores the
 results.
 
 Conventions, used by every function below:
@@ -25,6 +26,9 @@ Conventions, used by every function below:
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -237,24 +241,132 @@ def box_iou(boxes_a: Tensor, boxes_b: Tensor) -> Tensor:
 
 
 
-def best_iou_per_image(pred_boxes: Tensor, pred_image: Tensor, gt_boxes: Tensor) -> Tensor:
-    """Best IoU of each image's predicted boxes with its ground-truth box: ``[N]`` (float64).
+@dataclass(frozen=True)
+class BoxSets:
+    """Ground-truth boxes of ``n`` images, any number (at least one) per image, stored flat.
+
+    ``boxes [M, 4]`` are all images' boxes together, ``image [M]`` says which
+    image each belongs to (non-decreasing: image 0's boxes first), and
+    ``one_per_image`` is True when every image has exactly one box, so that
+    image ``i``'s box is ``boxes[i]`` (then pairing predictions with boxes is
+    a plain gather).
+    """
+
+    boxes: Tensor
+    image: Tensor
+    n: int
+    one_per_image: bool
+
+    @property
+    def counts(self) -> Tensor:
+        """Number of ground-truth boxes of each image: ``[n]``."""
+        return torch.bincount(self.image, minlength=self.n)
+
+
+def as_box_sets(gt_boxes: Tensor | Sequence[Tensor] | BoxSets, gt_counts: Tensor | Sequence[int] | None = None,
+                name: str = "gt_boxes") -> BoxSets:
+    """Read one or several ground-truth boxes per image into :class:`BoxSets`.
+
+    Three forms are accepted, for ``N`` images:
+
+    - a tensor ``[N, 4]``: one box per image (the course's single-object scenes);
+    - a list of ``N`` tensors, the ``i``-th ``[K_i, 4]`` (or ``[4]`` for one box);
+    - a padded tensor ``[N, K, 4]`` with ``gt_counts [N]``: image ``i``'s boxes are
+      ``gt_boxes[i, :gt_counts[i]]``, the rest is padding and is ignored
+      (without ``gt_counts`` all ``K`` rows count).
+
+    Every image needs at least one box (:math:`K_i \\ge 1`): the best IoU of
+    an image without an object is undefined, and wsolevaluation, like this
+    function, has none.
+    """
+    if isinstance(gt_boxes, BoxSets):
+        return gt_boxes
+    if isinstance(gt_boxes, Tensor):
+        if gt_boxes.dim() == 2 and gt_counts is None and gt_boxes.shape[-1] == 4:
+            check_box_coordinates(gt_boxes, name)
+            n = len(gt_boxes)
+            return BoxSets(gt_boxes, torch.arange(n, device=gt_boxes.device), n, True)
+        if gt_boxes.dim() != 3 or gt_boxes.shape[-1] != 4 or gt_boxes.dtype == torch.bool:
+            raise CourseValueError(f"{name} must be a tensor [N, 4], a padded tensor [N, K, 4] with gt_counts, "
+                                   f"or a list of [K_i, 4] tensors, got {describe(gt_boxes)}")
+        n, k = gt_boxes.shape[:2]
+        if gt_counts is None:
+            counts = torch.full((n,), k, dtype=torch.int64)
+        else:
+            counts = torch.as_tensor(gt_counts)
+            if counts.shape != (n,) or counts.is_floating_point() or counts.dtype == torch.bool:
+                raise CourseValueError(f"gt_counts must be whole numbers, one per image ([{n}]), "
+                                       f"got {describe(counts)}")
+        if ((counts < 1) | (counts > k)).any():
+            raise CourseValueError(f"gt_counts must lie between 1 and {k} (the padded length): every image needs "
+                                   f"at least one box, got values from {counts.min().item()} to {counts.max().item()}")
+        keep = torch.arange(k)[None, :] < counts.cpu()[:, None]  # [N, K]: real boxes, not padding
+        boxes = gt_boxes[keep.to(gt_boxes.device)]
+        check_box_coordinates(boxes, name)
+        image = torch.arange(n)[:, None].expand(n, k)[keep].to(gt_boxes.device)
+        return BoxSets(boxes, image, n, bool((counts == 1).all()))
+    if gt_counts is not None:
+        raise CourseValueError("gt_counts goes with a padded tensor [N, K, 4]; a list already says how many "
+                               "boxes each image has")
+    if isinstance(gt_boxes, (str, bytes)) or not isinstance(gt_boxes, Sequence):
+        raise CourseValueError(f"{name} must be a tensor [N, 4], a padded tensor [N, K, 4] with gt_counts, "
+                               f"or a list of [K_i, 4] tensors, got {describe(gt_boxes)}")
+    pieces = []
+    for i, item in enumerate(gt_boxes):
+        b = torch.as_tensor(item)
+        b = b[None] if b.dim() == 1 else b
+        if b.dim() != 2 or b.shape[-1] != 4 or b.dtype == torch.bool or len(b) == 0:
+            raise CourseValueError(f"{name}[{i}] must hold at least one box, as a tensor [K, 4] (or [4]) with "
+                                   f"K >= 1, got {describe(b)}")
+        check_box_coordinates(b, f"{name}[{i}]")
+        pieces.append(b)
+    if not pieces:
+        raise CourseValueError(f"{name} is an empty list: give one [K_i, 4] tensor per image")
+    counts = torch.tensor([len(b) for b in pieces])
+    boxes = torch.cat(pieces)
+    image = torch.repeat_interleave(torch.arange(len(pieces)), counts).to(boxes.device)
+    return BoxSets(boxes, image, len(pieces), bool((counts == 1).all()))
+
+
+def best_iou_per_image(
+    pred_boxes: Tensor,
+    pred_image: Tensor,
+    gt_boxes: Tensor | Sequence[Tensor] | BoxSets,
+    gt_counts: Tensor | Sequence[int] | None = None,
+) -> Tensor:
+    """Best IoU of each image's predicted boxes with its ground-truth box(es): ``[N]`` (float64).
 
     .. math::
-        \\mathrm{best}_i = \\max_{\\hat b \\in \\hat B_i} \\mathrm{IoU}(\\hat b, b_i)
+        \\mathrm{best}_i = \\max_{\\hat b \\in \\hat B_i} \\; \\max_{b \\in G_i} \\mathrm{IoU}(\\hat b, b)
 
     ``pred_boxes [K, 4]`` are the boxes of all images together, ``pred_image
-    [K]`` says which image each belongs to, ``gt_boxes [N, 4]`` holds one box
-    per image. An image without a predicted box scores 0, as the no-box would.
-    Several ground-truth boxes per image (as Choe et al.'s wsolevaluation
-    allows) would change only the pairing below: each predicted box against
-    every box of its image, and the maximum over both.
+    [K]`` says which image each belongs to. ``gt_boxes`` holds the set
+    :math:`G_i` of each image: one box per image as ``[N, 4]``, or several,
+    in any form :func:`as_box_sets` reads (a list of ``[K_i, 4]``, or a padded
+    ``[N, K, 4]`` with ``gt_counts``); the maximum over both sets is what
+    Choe et al.'s wsolevaluation scores. An image without a predicted box
+    scores 0, as the no-box would.
     """
-    # index_select, not gt_boxes[pred_image]: advanced indexing wakes torch's thread pool, which costs more
-    # than this tiny gather (on a busy 2-core machine, 4 ms against 0.1 ms, per threshold).
-    iou = box_iou(pred_boxes, gt_boxes.index_select(0, pred_image))  # [K]: each box against its image's box
-    best = torch.zeros(len(gt_boxes), dtype=torch.float64, device=iou.device)
-    return best.scatter_reduce_(0, pred_image, iou, reduce="amax")
+    sets = as_box_sets(gt_boxes, gt_counts)
+    best = torch.zeros(sets.n, dtype=torch.float64, device=pred_boxes.device)
+    if sets.one_per_image:
+        # index_select, not gt[pred_image]: advanced indexing wakes torch's thread pool, which costs more
+        # than this tiny gather (on a busy 2-core machine, 4 ms against 0.1 ms, per threshold).
+        iou = box_iou(pred_boxes, sets.boxes.index_select(0, pred_image))  # [K]: each box against its image's box
+        return best.scatter_reduce_(0, pred_image, iou, reduce="amax")
+    # Several boxes: pair every predicted box with every ground-truth box of its image. The boxes of
+    # image i are rows first[i] .. first[i] + count[i] - 1 of the flat tensor (sorted by image).
+    order = sets.image.argsort(stable=True)
+    gt, gt_image = sets.boxes[order], sets.image[order]
+    count = torch.bincount(gt_image, minlength=sets.n)
+    first = count.cumsum(0) - count
+    per_pred = count[pred_image]  # how many pairs each predicted box makes
+    pair_pred = torch.repeat_interleave(torch.arange(len(pred_boxes), device=pred_boxes.device), per_pred)
+    offset = torch.arange(len(pair_pred), device=pred_boxes.device) - torch.repeat_interleave(
+        per_pred.cumsum(0) - per_pred, per_pred)
+    pair_gt = first[pred_image][pair_pred] + offset
+    iou = box_iou(pred_boxes[pair_pred], gt[pair_gt])
+    return best.scatter_reduce_(0, pred_image[pair_pred], iou, reduce="amax")
 
 
 def largest_of_each_image(sizes: Tensor, image: Tensor, n: int) -> Tensor:

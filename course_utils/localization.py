@@ -14,7 +14,11 @@ Conventions (boxes, the no-box, masks and thresholds are
 
 - **Maps** are float tensors ``[N, H, W]`` at image resolution (callers
   upsample first, see :mod:`course_utils.maps`); **masks** bool ``[N, H, W]``;
-  ground-truth **boxes** ``[N, 4]``, one per image.
+  ground-truth **boxes** ``[N, 4]``, one per image, or several per image
+  (a list of ``[K_i, 4]`` tensors, or a padded ``[N, K, 4]`` with
+  ``gt_counts``; see :func:`~course_utils.boxes.as_box_sets`), in which case
+  every box metric scores the best IoU over the image's boxes, as Choe et
+  al.'s wsolevaluation does.
 - **Thresholds** apply to the min-max normalised map with ``>=``: at
   threshold ``t`` the mask is :math:`\\tilde M(x, y) \\ge t`. A constant map
   normalises to zeros (see :func:`course_utils.maps.min_max_normalise`).
@@ -29,6 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Union
 
 import numpy as np
 import torch
@@ -39,6 +44,8 @@ from course_utils.boxes import (  # noqa: F401  (re-exported: the notebooks impo
     EIGHT_CONNECTED,
     EIGHT_CONNECTED_PER_IMAGE,
     NO_BOX,
+    BoxSets,
+    as_box_sets,
     best_iou_per_image,
     box_area,
     box_iou,
@@ -56,7 +63,6 @@ from course_utils.checks import check_iou_levels as _check_iou_levels
 from course_utils.checks import check_maps as _check_maps
 from course_utils.checks import check_maps_and_masks as _check_maps_and_masks
 from course_utils.checks import check_masks as _check_masks
-from course_utils.checks import check_same_n as _check_same_n
 from course_utils.checks import check_same_shape as _check_same_shape
 from course_utils.checks import describe as _describe
 from course_utils.errors import CourseValueError
@@ -68,37 +74,62 @@ IOU_THRESHOLDS = (0.3, 0.5, 0.7)
 # --- one box per image: top-1 and GT-known localization ------------------------
 
 
-def gt_known_loc(pred_boxes: Tensor, gt_boxes: Tensor, iou_threshold: float = 0.5) -> float:
+GtBoxes = Union[Tensor, Sequence[Tensor], BoxSets]
+"""Ground-truth boxes: ``[N, 4]``, a list of ``[K_i, 4]``, or a padded ``[N, K, 4]`` with ``gt_counts``."""
+
+
+def _best_ious_of_one_box_each(pred_boxes: Tensor, gt_boxes: GtBoxes, gt_counts: Tensor | None) -> Tensor:
+    """``[N]``: IoU of image ``i``'s one predicted box with the best of its ground-truth boxes."""
+    _check_boxes(pred_boxes, "pred_boxes")
+    sets = as_box_sets(gt_boxes, gt_counts)
+    if sets.n != len(pred_boxes):
+        raise CourseValueError(f"pred_boxes and gt_boxes must cover the same images (one predicted box per image), "
+                               f"got {len(pred_boxes)} predicted boxes and {sets.n} images of ground truth")
+    return best_iou_per_image(pred_boxes, torch.arange(len(pred_boxes), device=pred_boxes.device), sets)
+
+
+def gt_known_loc(
+    pred_boxes: Tensor, gt_boxes: GtBoxes, iou_threshold: float = 0.5, *, gt_counts: Tensor | None = None
+) -> float:
     """GT-known localization: fraction of images whose box has IoU >= ``iou_threshold``.
 
     The class is taken as known (the map of the true class is used), so only
-    the box is judged: :math:`\\frac{1}{N} \\sum_i [\\mathrm{IoU}(\\hat b_i, b_i) \\ge \\delta]`.
+    the box is judged:
+
+    .. math::
+        \\frac{1}{N} \\sum_i \\big[\\max_{b \\in G_i} \\mathrm{IoU}(\\hat b_i, b) \\ge \\theta\\big]
+
+    with :math:`G_i` the ground-truth boxes of image :math:`i`: one (``[N, 4]``)
+    or several (see :func:`~course_utils.boxes.as_box_sets`).
     """
-    _check_boxes(pred_boxes, "pred_boxes")
-    _check_boxes(gt_boxes, "gt_boxes")
-    _check_same_shape(pred_boxes, gt_boxes, "pred_boxes and gt_boxes")
     _check_fraction(iou_threshold, "iou_threshold")
-    return (box_iou(pred_boxes, gt_boxes) >= iou_threshold).double().mean().item()
+    return (_best_ious_of_one_box_each(pred_boxes, gt_boxes, gt_counts) >= iou_threshold).double().mean().item()
 
 
 def top1_loc(
-    pred_labels: Tensor, labels: Tensor, pred_boxes: Tensor, gt_boxes: Tensor, iou_threshold: float = 0.5
+    pred_labels: Tensor,
+    labels: Tensor,
+    pred_boxes: Tensor,
+    gt_boxes: GtBoxes,
+    iou_threshold: float = 0.5,
+    *,
+    gt_counts: Tensor | None = None,
 ) -> float:
     """Top-1 localization: fraction of images with the right class *and* IoU >= ``iou_threshold``.
 
     .. math::
-        \\frac{1}{N} \\sum_i [\\hat y_i = y_i] \\, [\\mathrm{IoU}(\\hat b_i, b_i) \\ge \\delta]
+        \\frac{1}{N} \\sum_i [\\hat y_i = y_i] \\,
+        \\big[\\max_{b \\in G_i} \\mathrm{IoU}(\\hat b_i, b) \\ge \\theta\\big]
 
     Never above the classification accuracy nor above GT-known localization.
+    ``gt_boxes`` as in :func:`gt_known_loc`.
     """
-    _check_boxes(pred_boxes, "pred_boxes")
-    _check_boxes(gt_boxes, "gt_boxes")
-    _check_same_shape(pred_boxes, gt_boxes, "pred_boxes and gt_boxes")
+    _check_fraction(iou_threshold, "iou_threshold")
+    ious = _best_ious_of_one_box_each(pred_boxes, gt_boxes, gt_counts)
     for name, x in (("pred_labels", pred_labels), ("labels", labels)):
         if not isinstance(x, Tensor) or x.shape != (len(pred_boxes),):
             raise CourseValueError(f"{name} must be a tensor of shape [{len(pred_boxes)}], got {_describe(x)}")
-    _check_fraction(iou_threshold, "iou_threshold")
-    hit = (pred_labels == labels) & (box_iou(pred_boxes, gt_boxes) >= iou_threshold)
+    hit = (pred_labels == labels) & (ious >= iou_threshold)
     return hit.double().mean().item()
 
 
@@ -190,11 +221,12 @@ class ThresholdResult:
     threshold: float
     masks: Tensor  #: ``[N, H, W]`` bool, the normalised map ``>= threshold``
     boxes: list[Tensor]  #: per scene ``[K, 4]``: the largest component's box (K = 1), or every component's
-    ious: Tensor  #: ``[N]`` float64, the best IoU of each scene's boxes with its ground-truth box
+    ious: Tensor  #: ``[N]`` float64, the best IoU of each scene's boxes with its ground-truth box(es)
 
 
 def localize_at_threshold(
-    maps: Tensor, gt_boxes: Tensor, threshold: float, *, multi_contour: bool = False
+    maps: Tensor, gt_boxes: GtBoxes, threshold: float, *, multi_contour: bool = False,
+    gt_counts: Tensor | None = None,
 ) -> ThresholdResult:
     """Threshold each map ``[N, H, W]``, box its components, score the boxes: the WSOL recipe of notebook 04.
 
@@ -204,12 +236,15 @@ def localize_at_threshold(
     the library's. An empty mask gives the no-box, IoU 0. One threshold of
     :func:`box_ious_at_thresholds`, kept with its masks and boxes for drawing.
     """
-    if len(maps) != len(gt_boxes):
-        raise CourseValueError(f"maps and gt_boxes must have one entry per scene, got {len(maps)} and {len(gt_boxes)}")
+    if isinstance(gt_boxes, Tensor) and gt_boxes.dim() == 1:
+        gt_boxes = gt_boxes.reshape(-1, 4)
+    sets = as_box_sets(gt_boxes, gt_counts)
+    if len(maps) != sets.n:
+        raise CourseValueError(f"maps and gt_boxes must have one entry per scene, got {len(maps)} and {sets.n}")
     masks = threshold_map(maps, threshold)
     boxes = [mask_to_boxes(mask, multi_contour=multi_contour) for mask in masks]
     image = torch.cat([torch.full((len(b),), i) for i, b in enumerate(boxes)])
-    ious = best_iou_per_image(torch.cat(boxes), image, torch.as_tensor(gt_boxes).reshape(-1, 4))
+    ious = best_iou_per_image(torch.cat(boxes), image, sets)
     return ThresholdResult(float(threshold), masks, boxes, ious)
 
 
@@ -244,10 +279,11 @@ def _as_thresholds(cam_thresholds: Sequence[float] | Tensor | None) -> Tensor:
 
 def box_ious_at_thresholds(
     maps: Tensor,
-    boxes: Tensor,
+    boxes: GtBoxes,
     *,
     cam_thresholds: Sequence[float] | Tensor | None = None,
     multi_contour: bool = True,
+    gt_counts: Tensor | None = None,
 ) -> Tensor:
     """Best IoU of each image's predicted boxes with its box, at each threshold: ``[T, N]`` (float64).
 
@@ -255,7 +291,10 @@ def box_ious_at_thresholds(
     :math:`i` is split into 8-connected components; with
     ``multi_contour=True`` the entry is the best IoU over all their boxes,
     with ``False`` the IoU of the largest component's box. An empty mask
-    scores 0 (the no-box).
+    scores 0 (the no-box). With several ground-truth boxes per image (a list
+    of ``[K_i, 4]``, or a padded ``[N, K, 4]`` with ``gt_counts``), each
+    predicted box is compared with each of them and the best pair counts:
+    :math:`\\max_{\\hat b \\in \\hat B_i(t)} \\max_{b \\in G_i} \\mathrm{IoU}(\\hat b, b)`.
 
     All images are labelled in one scipy call per threshold (see
     ``EIGHT_CONNECTED_PER_IMAGE``), and boxes come from row runs (see
@@ -263,14 +302,15 @@ def box_ious_at_thresholds(
     about a second. Need both kinds? :func:`box_ious_both_ways` labels once.
     """
     way = "every" if multi_contour else "largest"
-    return _box_ious(maps, boxes, cam_thresholds, (way,))[way]
+    return _box_ious(maps, boxes, cam_thresholds, (way,), gt_counts)[way]
 
 
 def box_ious_both_ways(
     maps: Tensor,
-    boxes: Tensor,
+    boxes: GtBoxes,
     *,
     cam_thresholds: Sequence[float] | Tensor | None = None,
+    gt_counts: Tensor | None = None,
 ) -> tuple[Tensor, Tensor]:
     """``(every, largest)``: :func:`box_ious_at_thresholds` with ``multi_contour=True`` and ``False``.
 
@@ -278,21 +318,26 @@ def box_ious_both_ways(
     time of two separate calls (MaxBoxAccV2 uses every component's box, the
     original MaxBoxAcc only the largest one's).
     """
-    ious = _box_ious(maps, boxes, cam_thresholds, ("every", "largest"))
+    ious = _box_ious(maps, boxes, cam_thresholds, ("every", "largest"), gt_counts)
     return ious["every"], ious["largest"]
 
 
 def _box_ious(
-    maps: Tensor, boxes: Tensor, cam_thresholds: Sequence[float] | Tensor | None, ways: tuple[str, ...]
+    maps: Tensor,
+    boxes: GtBoxes,
+    cam_thresholds: Sequence[float] | Tensor | None,
+    ways: tuple[str, ...],
+    gt_counts: Tensor | None = None,
 ) -> dict[str, Tensor]:
     """The work of :func:`box_ious_at_thresholds`, for each of ``ways``: ``"every"`` component, the ``"largest"``."""
     _check_maps(maps)
-    _check_boxes(boxes)
-    _check_same_n(maps, boxes, "maps and boxes")
+    sets = as_box_sets(boxes, gt_counts, "boxes")
+    if sets.n != len(maps):
+        raise CourseValueError(f"maps and boxes must have the same N (one per image), got {len(maps)} and {sets.n}")
     thresholds = _as_thresholds(cam_thresholds)
     n = len(maps)
     normalised = min_max_normalise(maps.detach()).cpu().numpy()
-    gt = boxes.detach().double().cpu()
+    gt = BoxSets(sets.boxes.detach().double().cpu(), sets.image.cpu(), n, sets.one_per_image)
     results = {way: torch.zeros(len(thresholds), n, dtype=torch.float64) for way in ways}
     for k, t in enumerate(thresholds.tolist()):
         # A Python float keeps numpy comparing in the maps' dtype, exactly like threshold_map.
@@ -305,25 +350,29 @@ def _box_ious(
 
 def box_accuracy_table(
     maps: Tensor,
-    boxes: Tensor,
+    boxes: GtBoxes,
     *,
     cam_thresholds: Sequence[float] | Tensor | None = None,
     iou_thresholds: Sequence[float] = IOU_THRESHOLDS,
     multi_contour: bool = True,
+    gt_counts: Tensor | None = None,
 ) -> Tensor:
     """Box accuracy at every (IoU threshold, CAM threshold) pair: ``[len(iou_thresholds), T]``.
 
     .. math::
-        \\mathrm{BoxAcc}(t, \\delta) = \\frac{1}{N} \\sum_i
-        \\big[\\max_{\\hat b \\in \\hat B_i(t)} \\mathrm{IoU}(\\hat b, b_i) \\ge \\delta\\big]
+        \\mathrm{BoxAcc}(t, \\theta) = \\frac{1}{N} \\sum_i
+        \\big[\\max_{\\hat b \\in \\hat B_i(t)} \\max_{b \\in G_i} \\mathrm{IoU}(\\hat b, b) \\ge \\theta\\big]
 
     where :math:`\\hat B_i(t)` are the component boxes of
     :math:`\\tilde M_i \\ge t` (all of them with ``multi_contour``, else the
-    largest). Row ``l`` is the curve to plot for ``iou_thresholds[l]``; the
+    largest), and :math:`G_i` the image's ground-truth boxes (one, or
+    several: see :func:`box_ious_at_thresholds`). Row ``l`` is the curve to plot for ``iou_thresholds[l]``; the
     best CAM threshold is ``cam_thresholds[table[l].argmax()]``.
     """
     _check_iou_levels(iou_thresholds)
-    ious = box_ious_at_thresholds(maps, boxes, cam_thresholds=cam_thresholds, multi_contour=multi_contour)
+    ious = box_ious_at_thresholds(
+        maps, boxes, cam_thresholds=cam_thresholds, multi_contour=multi_contour, gt_counts=gt_counts
+    )
     return box_accuracy_from_ious(ious, iou_thresholds)
 
 
@@ -343,41 +392,47 @@ def box_accuracy_from_ious(ious: Tensor, iou_thresholds: Sequence[float] = IOU_T
 
 def box_accuracy_curve(
     maps: Tensor,
-    boxes: Tensor,
+    boxes: GtBoxes,
     *,
     cam_thresholds: Sequence[float] | Tensor | None = None,
     iou_threshold: float = 0.5,
     multi_contour: bool = True,
+    gt_counts: Tensor | None = None,
 ) -> Tensor:
     """Box accuracy at each CAM threshold for one IoU threshold: ``[T]`` (see :func:`box_accuracy_table`)."""
     table = box_accuracy_table(
-        maps, boxes, cam_thresholds=cam_thresholds, iou_thresholds=(iou_threshold,), multi_contour=multi_contour
+        maps, boxes, cam_thresholds=cam_thresholds, iou_thresholds=(iou_threshold,), multi_contour=multi_contour,
+        gt_counts=gt_counts,
     )
     return table[0]
 
 
 def max_box_acc(
     maps: Tensor,
-    boxes: Tensor,
+    boxes: GtBoxes,
     *,
     cam_thresholds: Sequence[float] | Tensor | None = None,
     iou_thresholds: Sequence[float] = IOU_THRESHOLDS,
     multi_contour: bool = True,
+    gt_counts: Tensor | None = None,
 ) -> float:
     """MaxBoxAccV2 by default: the best threshold's box accuracy, averaged over IoU levels.
 
     .. math::
-        \\mathrm{MaxBoxAccV2} = \\frac{1}{|D|} \\sum_{\\delta \\in D} \\max_t \\mathrm{BoxAcc}(t, \\delta),
+        \\mathrm{MaxBoxAccV2} = \\frac{1}{|D|} \\sum_{\\theta \\in D} \\max_t \\mathrm{BoxAcc}(t, \\theta),
         \\qquad D = \\{0.3, 0.5, 0.7\\}
 
     The best threshold is chosen per IoU level over the whole set, not per
     image. ``iou_thresholds=(0.5,), multi_contour=False`` gives the original
     MaxBoxAcc of Choe et al. (largest component, IoU 0.5). Because each map
     is min-max normalised first, the result does not change if a map is
-    scaled by a positive factor or shifted.
+    scaled by a positive factor or shifted. With several ground-truth boxes
+    per image, each image scores its best (predicted, true) pair, as in
+    wsolevaluation.
     """
     table = box_accuracy_table(
-        maps, boxes, cam_thresholds=cam_thresholds, iou_thresholds=iou_thresholds, multi_contour=multi_contour
+        maps, boxes, cam_thresholds=cam_thresholds, iou_thresholds=iou_thresholds, multi_contour=multi_contour,
+        gt_counts=gt_counts,
     )
     return table.amax(dim=1).mean().item()
 

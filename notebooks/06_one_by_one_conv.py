@@ -26,8 +26,11 @@
 # channel per class, and the network computes the class maps itself, in its
 # forward pass; GAP then averages each map into its score. We show that the
 # two heads are the same function, first on a tiny tensor and then on the
-# course's models, compare the maps of two shipped models with the two heads,
-# find out why they are so alike, and then close the course.
+# course's models, compare the maps of the two shipped models with the two
+# heads, and then close the course. Said plainly from the start: those two
+# shipped models are *one training run computed twice* (same seed, same
+# batches, and, by the equivalence below, the same steps), so their
+# agreement shows the equivalence at work, not two independent witnesses.
 #
 # ### Learning goals
 #
@@ -124,13 +127,18 @@
 # "squeeze" layers. The course's own backbone ends with a 1×1 block, which
 # mixes the channels without widening the receptive field.
 #
-# ### 2. The Network-in-Network head: 1×1 convolution, then GAP
+# ### 2. The class-map head: 1×1 convolution, then GAP
 #
 # Network in Network also replaced the fully connected classifier: its last
 # layer has one output channel per class, and global average pooling turns
-# each of those maps into that class's score. With $C$ classes and a
-# bias-free 1×1 convolution on the backbone's feature maps $f_k(x, y)$
-# ($h \times w$ positions):
+# each of those maps into that class's score. NIN's released models are not
+# linear there, though: the NIN Caffe model for CIFAR-10 applies a ReLU
+# after its last 1×1 convolution (10 channels, one per class), before the
+# global average pooling, the non-linear kind of head that section 4 and
+# exercise 4 set apart. The *linear* version, a bias-free 1×1 convolution
+# straight into GAP, is the head that CAM's identity needs and that ACoL
+# (notebook 05) builds its classifiers from. With $C$ classes and such a
+# head on the backbone's feature maps $f_k(x, y)$ ($h \times w$ positions):
 #
 # $$
 # M_c(x, y) = \sum_k w_k^c f_k(x, y), \qquad
@@ -138,7 +146,11 @@
 # $$
 #
 # The first formula is, symbol for symbol, the class activation map of
-# notebook 02. In this head it is not reconstructed after the fact: it is
+# notebook 02; that a linear 1×1 head's output *is* CAM is what Zhang et
+# al. state as Proposition 1 of ACoL, in its section "Revisiting CAM": the
+# class activation maps can be read directly off the class-specific
+# feature maps of the last convolutional layer of such a fully
+# convolutional network. In this head the map is not reconstructed after the fact: it is
 # the output of the layer before the pooling, a tensor `[N, C, h, w]` that
 # the forward pass computes anyway. The course's `ConvHeadCNN` is built this
 # way, and `model.class_maps(images)` returns that tensor. No hooks, no
@@ -180,7 +192,8 @@
 #   starts to count.
 # - **A ReLU between the two steps.** Then $S_c = \frac{1}{hw} \sum_{x,y}
 #   \mathrm{ReLU}(M_c(x, y))$, which is not $\mathrm{ReLU}$ of the average,
-#   nor any linear layer after GAP. SqueezeNet puts a ReLU there; the class
+#   nor any linear layer after GAP. SqueezeNet puts a ReLU there, and so
+#   does NIN's released CIFAR-10 model (section 2); the class
 #   maps are still read off the head, but the score now ignores the
 #   negative evidence.
 # - **Max instead of average pooling.** $\max_{x,y} \sum_k w_k^c f_k(x, y)$
@@ -328,8 +341,8 @@ print("mean of each map:  ", [round(z, 3) for z in scene_maps[0].mean(dim=(1, 2)
 # %% [markdown]
 # Each logit is the mean of its map. So where does each class's score come
 # from? Below are the four raw maps, before any normalisation, on one
-# colour scale centred on zero: red is evidence for the class, blue evidence
-# against it. Every pixel of a map is one position of the 16×16 grid (a 4×4
+# colour scale centred on zero: purple is evidence for the class, orange
+# evidence against it (a scale whose colours are not those of the classes). Every pixel of a map is one position of the 16×16 grid (a 4×4
 # cell of the image).
 
 # %%
@@ -338,18 +351,19 @@ limit = raw.abs().max().item()
 fig, axes = plt.subplots(1, 5, figsize=(FIG_WIDTH, 2.4), layout="constrained")
 show_image(image[0], axes[0], title=f"test scene {SCENE}")
 for c, ax in enumerate(axes[1:]):
-    drawn = ax.imshow(raw[c], cmap="RdBu_r", vmin=-limit, vmax=limit, interpolation="nearest")
+    drawn = ax.imshow(raw[c], cmap="PuOr", vmin=-limit, vmax=limit, interpolation="nearest")
     ax.set_title(f"$M_{{\\mathrm{{{CLASS_NAMES[c]}}}}}$, mean {logits[0, c]:.2f}", fontsize=10)
     ax.set_axis_off()
 fig.colorbar(drawn, ax=list(axes[1:]), shrink=0.9, label="map value (logit units)")
 plt.show()
 
 # %% [markdown]
-# The blue map has one hot spot, where the creature's head is, and is near
-# zero elsewhere; its average is the largest logit. The other three maps are
-# mostly slightly negative, with a cold spot on the same head: the blue
-# head is evidence *against* red, green and yellow. A small, very hot spot
-# on a large, lukewarm map averages to a modest logit; that is why the maps
+# The blue class's map has one strong purple spot, where the creature's
+# head is, and is near zero elsewhere; its average is the largest logit.
+# The other three maps are mostly slightly negative, with an orange spot on
+# the same head: the blue head is evidence *against* red, green and yellow.
+# A small, very strong spot on a large, lukewarm map averages to a modest
+# logit; that is why the maps
 # reach values more than ten times larger than the logits.
 #
 # Nothing here needed a hook: the maps are a tensor the model computes on
@@ -418,9 +432,13 @@ print("largest relative difference of the maps < 1e-6:",
 # ### 4. Two shipped models, two heads: do they look at the same place?
 #
 # The twin shared its weights by construction. The shipped `gap_cnn` and
-# `conv_head_cnn` did not: each was trained on its own, with its own head.
-# Do they find the same evidence? We compute, for all 1,000 test scenes and
-# all four classes, `gap_cnn`'s CAM by hand from its feature maps and its
+# `conv_head_cnn` were each trained with their own head, but by the same
+# recipe: the same seed, the same scenes in the same order. By theory
+# section 3 they then take the same steps, so expect them to be one
+# training run computed twice (section 6 checks it), and read their
+# agreement as the equivalence seen through training, not as two
+# independent results. We compute, for all 1,000 test scenes and all four
+# classes, `gap_cnn`'s CAM by hand from its feature maps and its
 # `fc` weights (the `einsum` that `class_activation_map` runs, as notebook
 # 02 showed), and `conv_head_cnn`'s maps straight off its head. One forward
 # pass per model; each model's logits are the means of its maps.
@@ -568,11 +586,10 @@ for name, r in pairs.items():
 # %% [markdown]
 # The two models' maps of the same scene correlate almost perfectly, for
 # the true class and for the three absent classes alike, even in the worst
-# of the 1,000 scenes; maps of different scenes hardly at all. Both heads
-# behave alike, and not only "alike in spirit": they are nearly the same
-# maps. That is more than the theory promised. The equivalence says the two
-# architectures *can* compute the same function; it does not say that two
-# training runs *will* find the same weights. So why are they this close?
+# of the 1,000 scenes; maps of different scenes hardly at all. They are
+# nearly the same maps: the equivalence at work through training, as
+# announced in section 4. It says nothing about how much two *independent*
+# runs would differ.
 
 # %% [markdown]
 # ### 6. Why so alike? Same seed, same function, same gradients
@@ -621,15 +638,11 @@ print("final training loss (manifest):",
 
 # %% [markdown]
 # Differences of about 1% of the weights' size, and the same training loss
-# to four decimals. The explanation is in the training recipe, which the
-# two models share: the same seed, so `torch.manual_seed(0)` before each
-# model is built; then the same scenes, in the same shuffled order, with the
-# same flips. And the two architectures draw their initial weights in the
-# same order: the backbone first, then a `[4, 64]` linear weight or a
-# `[4, 64, 1, 1]` convolution weight, which PyTorch initialises with the same
-# rule from the same 64 inputs. So they *start* identical. We check with the
-# course's own training code, which builds each model exactly as it did
-# before training:
+# to four decimals. The recipe is shared (`torch.manual_seed(0)`, the same
+# shuffled scenes and flips), and the two architectures draw their initial
+# weights in the same order, a `[4, 64]` or `[4, 64, 1, 1]` head initialised
+# by the same rule from the same 64 inputs. So they *start* identical, as
+# the course's own training code shows:
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -647,20 +660,11 @@ print(
 )
 
 # %% [markdown]
-# Identical at the start, and then, by theory section 3, identical steps:
-# the same function of the same weights has the same loss and the same
-# gradient, and the optimiser turns the same gradient into the same update.
-# The only difference between the two runs is float32 rounding (one head
-# sums over positions first, the other over channels), differences in the
-# last bits of each step, compounded over several hundred steps into the
-# 1% we see. The two shipped models are therefore not two independent
-# witnesses that "both heads behave alike"; they are one training run,
-# computed twice in two arithmetic orders.
-#
-# That is still a useful result: it is the equivalence, seen through
-# training. What it cannot tell us is how much two *independently*
-# initialised models of either kind would differ; that is a question about
-# random seeds, not about heads (open exercise 1 measures it).
+# Identical at the start, then identical steps (same function, same
+# gradient); only float32 rounding, one head summing over positions first
+# and the other over channels, drifts them apart by the 1% we see. One run,
+# computed twice. How much two *independently* seeded models differ is a
+# question about seeds, not heads (open exercise 1 measures it).
 
 # %% [markdown]
 # ### 7. A classifier that slides
@@ -711,12 +715,12 @@ plt.show()
 #   ReLU between convolution and pooling (SqueezeNet's choice) or max
 #   pooling breaks it (exercise 4). With such heads, the maps read off the
 #   head are still informative, but no longer the exact spread of the score.
-# - **Measure what you compare.** Our two shipped models agree map for map,
-#   and we found out why: they are the same run up to rounding. Without the
-#   weight comparison we might have credited the agreement to the heads, or
-#   read it as evidence that CAM is stable across trainings. It shows
-#   neither. A comparison of methods, or of architectures, that shares
-#   seeds and data order is a comparison of one run with itself.
+# - **Measure what you compare.** Our two shipped models agree map for map
+#   because they are the same run up to rounding. Without the weight
+#   comparison one might credit the agreement to the heads, or read it as
+#   evidence that CAM is stable across trainings; it shows neither. A
+#   comparison that shares seeds and data order compares one run with
+#   itself.
 # - **The map is coarse whatever the head.** 16×16 positions for a 64×64
 #   image; the head does not change the resolution, the backbone's strides
 #   do.
@@ -726,9 +730,13 @@ plt.show()
 # - A 1×1 convolution is one linear layer applied at every position: weight
 #   `[C, K, 1, 1]`, $KC$ parameters ($+C$ with bias), channels mixed,
 #   positions kept.
-# - 1×1 convolution to one channel per class, then GAP, is Network in
-#   Network's classifier. Its output before GAP is the class activation map
+# - A bias-free 1×1 convolution to one channel per class, then GAP, is the
+#   linear class-map head of CAM and ACoL (ACoL's Proposition 1). Its output
+#   before GAP is the class activation map
 #   $M_c(x, y) = \sum_k w_k^c f_k(x, y)$: `model.class_maps`, no hooks.
+#   Network in Network introduced the one-map-per-class layout, but its
+#   released CIFAR-10 model puts a ReLU before the GAP, which breaks the
+#   exact identity.
 # - GAP then linear and 1×1 convolution then GAP are the same function with
 #   the same weights: on a tiny tensor exactly, and on the course's models
 #   to float32 rounding, logits and maps alike.
@@ -788,10 +796,16 @@ plt.show()
 #   passes. Read it before trusting any new map.
 # - **Evaluating WSOL Methods Right** (Choe, Oh, Lee, Chun, Akata, Shim,
 #   CVPR 2020, arXiv:2001.07437). The source of MaxBoxAccV2 and PxAP, and of
-#   the sobering finding behind notebook 05: once thresholds and
-#   hyperparameters are tuned on a small held-out set with box labels (which
-#   any real use needs anyway), the WSOL methods that followed CAM barely
-#   beat it.
+#   the sobering finding behind notebook 05. With every method's
+#   hyperparameters tuned on a small held-out split with full supervision
+#   (`train-fullsup`) and the map threshold marginalised out, their main
+#   table (MaxBoxAccV2 on ImageNet and CUB, PxAP on OpenImages, each the
+#   mean over VGG, Inception and ResNet backbones) puts CAM at 62.4 / 61.1
+#   / 60.0 (total 61.2) and ACoL at 61.2 / 60.0 / 56.3 (total 59.2, 2.0
+#   below CAM, the lowest of the five methods they re-ran). A few-shot
+#   learning baseline, trained on the held-out fully supervised split
+#   itself, totals 71.9, ahead of every WSOL method; a map that is just a
+#   Gaussian centred on the image scores 52.3.
 #
 # Then leave the synthetic world: `course_utils.pretrained` and notebook 03
 # show the same tools on a real photograph with a torchvision ResNet where

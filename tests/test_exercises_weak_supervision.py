@@ -180,3 +180,40 @@ def test_head_mask_names_a_wrong_iou_at_a_good_threshold(head_curve):
 )
 def test_head_mask_rejects_malformed_answers(threshold, iou, words):
     assert_fails(checks.check_head_mask(threshold, iou), *words)
+
+
+# --- exercise 5: MaxBoxAcc, MaxBoxAccV2 and PxAP on three tiny maps --------------------------
+
+
+def test_toy_metrics_by_plain_loops_match_the_check():
+    """The answers, by loops over thresholds and images, equal the check's library values."""
+    from course_utils.localization import box_iou, mask_to_boxes, threshold_map
+
+    maps, boxes, masks, ts = checks.TOY_MAPS, checks.TOY_BOXES, checks.TOY_MASKS, checks.TOY_THRESHOLDS
+    best = {}
+    for every in (False, True):
+        ious = [[box_iou(mask_to_boxes(threshold_map(m, t), multi_contour=every), b[None]).max().item()
+                 for m, b in zip(maps, boxes)] for t in ts]
+        best[every] = {lvl: max(sum(i >= lvl for i in row) / 3 for row in ious) for lvl in (0.3, 0.5, 0.7)}
+    max_box_acc = best[False][0.5]
+    v2 = sum(best[True].values()) / 3
+    norm = maps / 4  # every toy map runs from 0 to 4
+    precision = [((norm >= t) & masks).sum().item() / (norm >= t).sum().item() for t in ts]
+    recall = [((norm >= t) & masks).sum().item() / masks.sum().item() for t in ts] + [0.0]
+    px = sum(p * (recall[k] - recall[k + 1]) for k, p in enumerate(precision))
+    want = checks.toy_answers()
+    assert (max_box_acc, v2, px) == pytest.approx((want["MaxBoxAcc"], want["MaxBoxAccV2"], want["PxAP"]))
+    assert_passes(checks.check_toy_metrics(max_box_acc, v2, px))
+    # the toy tells the variants apart
+    assert len({round(v, 3) for v in want.values()}) == len(want)
+
+
+def test_toy_metrics_names_the_slips():
+    want = checks.toy_answers()
+    assert_fails(checks.check_toy_metrics(None, 0.5, 0.5), "toy_max_box_acc")
+    assert_fails(checks.check_toy_metrics(want["MaxBoxAcc with every component"], want["MaxBoxAccV2"], want["PxAP"]),
+                 "largest component")
+    assert_fails(checks.check_toy_metrics(want["MaxBoxAcc"], want["V2 with the largest component only"], want["PxAP"]),
+                 "all components")
+    assert_fails(checks.check_toy_metrics(66.7, 88.9, 42.1), "percentages")
+    assert_fails(checks.check_toy_metrics(want["MaxBoxAcc"], want["MaxBoxAccV2"], 0.9), "PxAP is")

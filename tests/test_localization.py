@@ -485,7 +485,7 @@ BOXES = torch.tensor([[0, 0, 2, 2], [1, 1, 3, 3]])
         (lambda: loc.max_box_acc(MAPS, BOXES[:1]), "maps and boxes must have the same N"),
         (lambda: loc.max_box_acc(MAPS[0], BOXES), r"maps must be a float tensor of shape \[N, H, W\]"),
         (lambda: loc.max_box_acc(MAPS.long(), BOXES), "float tensor"),
-        (lambda: loc.max_box_acc(MAPS, BOXES[:, :3]), r"boxes must be a numeric tensor of shape \[N, 4\]"),
+        (lambda: loc.max_box_acc(MAPS, BOXES[:, :3]), r"boxes must be a tensor \[N, 4\], a padded tensor"),
         (lambda: loc.max_box_acc(MAPS, BOXES, cam_thresholds=[0.5, 1.5]), r"must lie in \[0, 1\]"),
         (lambda: loc.max_box_acc(MAPS, BOXES, cam_thresholds=[0.5, 0.2]), "strictly increasing"),
         (lambda: loc.max_box_acc(MAPS, BOXES, iou_thresholds=(1.2,)), r"must be in \[0, 1\]"),
@@ -499,7 +499,7 @@ BOXES = torch.tensor([[0, 0, 2, 2], [1, 1, 3, 3]])
         (lambda: loc.connected_components(MASKS.float()), "bool tensor"),
         (lambda: loc.mask_to_boxes(MASKS), r"shape \[H, W\]"),
         (lambda: loc.box_iou(torch.tensor([2, 0, 1, 1]), BOXES), "x0 <= x1"),
-        (lambda: loc.gt_known_loc(BOXES, BOXES[:1]), "pred_boxes and gt_boxes must match in shape"),
+        (lambda: loc.gt_known_loc(BOXES, BOXES[:1]), "pred_boxes and gt_boxes must cover the same images"),
         (lambda: loc.top1_loc(torch.tensor([0]), torch.tensor([0, 1]), BOXES, BOXES), r"shape \[2\]"),
     ],
 )
@@ -545,3 +545,81 @@ def test_box_accuracy_from_ious_gives_the_table_without_labelling_again():
     assert torch.equal(box_accuracy_from_ious(ious, (0.5,))[0], box_accuracy_table(maps, boxes, iou_thresholds=(0.5,))[0])
     with pytest.raises(ValueError, match=r"ious must be a tensor \[T, N\]"):
         box_accuracy_from_ious(ious[0])
+
+
+# --- several ground-truth boxes per image ----------------------------------------------------
+
+
+@st.composite
+def maps_and_box_sets(draw):
+    """Small maps [N, H, W] and one to three true boxes per map, as a list of [K_i, 4]."""
+    maps, first = draw(maps_and_boxes())
+    n, h, w = maps.shape
+    sets = []
+    for i in range(n):
+        extra = []
+        for _ in range(draw(st.integers(0, 2))):
+            x0, x1 = sorted(draw(st.lists(st.integers(0, w), min_size=2, max_size=2)))
+            y0, y1 = sorted(draw(st.lists(st.integers(0, h), min_size=2, max_size=2)))
+            extra.append((x0, y0, x1, y1))
+        sets.append(torch.cat([first[i][None], torch.tensor(extra, dtype=torch.int64).reshape(-1, 4)]))
+    return maps, sets
+
+
+def reference_best_ious_several(maps, box_sets, thresholds, multi_contour):
+    """[T, N]: every predicted box of each image against every one of its true boxes, in plain loops."""
+    out = torch.zeros(len(thresholds), len(maps), dtype=torch.float64)
+    for k, t in enumerate(thresholds):
+        for i in range(len(maps)):
+            pred = loc.mask_to_boxes(loc.threshold_map(maps[i], float(t)), multi_contour=multi_contour)
+            out[k, i] = max(loc.box_iou(p, g).item() for p in pred for g in box_sets[i])
+    return out
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=maps_and_box_sets(), multi_contour=st.booleans())
+def test_box_ious_with_several_true_boxes_match_a_plain_loop(data, multi_contour):
+    maps, box_sets = data
+    thresholds = [0.0, 0.3, 0.5, 0.9]
+    want = reference_best_ious_several(maps, box_sets, thresholds, multi_contour)
+    got = loc.box_ious_at_thresholds(maps, box_sets, cam_thresholds=thresholds, multi_contour=multi_contour)
+    assert torch.equal(got, want)
+    # the padded form with counts gives the same
+    k = max(len(b) for b in box_sets)
+    padded = torch.zeros(len(box_sets), k, 4, dtype=torch.int64)
+    for i, b in enumerate(box_sets):
+        padded[i, : len(b)] = b
+    counts = torch.tensor([len(b) for b in box_sets])
+    assert torch.equal(
+        loc.box_ious_at_thresholds(
+            maps, padded, gt_counts=counts, cam_thresholds=thresholds, multi_contour=multi_contour
+        ),
+        want,
+    )
+    table = loc.box_accuracy_from_ious(want)
+    assert loc.max_box_acc(maps, box_sets, cam_thresholds=thresholds, multi_contour=multi_contour) == (
+        pytest.approx(table.amax(1).mean().item())
+    )
+
+
+@settings(max_examples=30, deadline=None)
+@given(data=maps_and_box_sets())
+def test_one_true_box_per_image_scores_the_same_as_a_list_of_one(data):
+    maps, box_sets = data
+    first = torch.stack([b[0] for b in box_sets])
+    assert torch.equal(
+        loc.box_ious_at_thresholds(maps, first, cam_thresholds=[0.0, 0.5]),
+        loc.box_ious_at_thresholds(maps, [b[:1] for b in box_sets], cam_thresholds=[0.0, 0.5]),
+    )
+
+
+def test_gt_known_and_top1_loc_take_the_best_of_several_true_boxes():
+    pred = torch.tensor([[4, 4, 8, 8], [0, 0, 4, 4]])
+    sets = [torch.tensor([[0, 0, 4, 4], [4, 4, 8, 8]]), torch.tensor([[4, 4, 8, 8]])]
+    assert loc.gt_known_loc(pred, sets) == 0.5  # image 0 hits its second box, image 1 misses
+    assert loc.gt_known_loc(pred, torch.stack([s[0] for s in sets])) == 0.0  # only the first boxes
+    labels = torch.tensor([1, 2])
+    assert loc.top1_loc(torch.tensor([1, 2]), labels, pred, sets) == 0.5
+    assert loc.top1_loc(torch.tensor([0, 2]), labels, pred, sets) == 0.0
+    with pytest.raises(loc.CourseValueError, match="same images"):
+        loc.gt_known_loc(pred, sets[:1])
