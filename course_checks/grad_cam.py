@@ -211,9 +211,9 @@ def check_negative_share(answer: float | None) -> Feedback:
         return wrong(f"`share_negative` should be a number between 0 and 1, got {type(answer).__name__}")
     if abs(value - share) <= 0.5 / cells:
         return right(
-            f"{below} of the {cells} cells ({share:.3f}) are below 0: most of the map argues against red, "
-            f"though the model is sure the scene is red. The evidence for red is concentrated on its head, the "
-            f"evidence against it spread thin over the rest; the ReLU keeps the first."
+            f"{below} of the {cells} cells ({share:.3f}) are below 0, though the model is sure the scene is red: "
+            f"the weighted sum is above 0 on a few cells, around the red head, and below 0 on most of the rest. "
+            f"Grad-CAM's ReLU keeps only the first, so its map shows the head and nothing else."
         )
     if abs(value - below) < 0.5:
         return wrong(f"{value:g} is a count; give the share of the {cells} cells: {below}/{cells}.")
@@ -265,8 +265,8 @@ def check_occlusion_pointing(answer: float | None) -> Feedback:
     if abs(value - score) <= 5e-4:
         return right(
             f"{score:.3f} of the {OCCLUSION_SCENES} maps point at the left creature within {POINTING_TOLERANCE} "
-            f"pixels (a map with a flat top scores the share of its peak pixels that hit). Compare with the "
-            f"table of practical section 6: one patch position per 8x8 cell is a coarse pointer."
+            f"pixels (a map with a flat top scores the share of its peak pixels that hit). Compare with "
+            f"occlusion's row in the table of practical section 6, on 50 scenes."
         )
     if abs(value - _occlusion_score(0)) <= 5e-4:
         return wrong(f"{value:.3f} is the score at 0 pixels; play with tolerance={POINTING_TOLERANCE}.")
