@@ -163,13 +163,15 @@ def _same(a: Tensor, b: Tensor, tolerance: float = 1e-4) -> bool:
 
 def check_signed_grad_cam(signed_grad_cam: Callable | None) -> Feedback:
     """Exercise 1 (a): ``signed_grad_cam(model, layer, images, target)``, Grad-CAM's map before its ReLU."""
+    if signed_grad_cam is None:
+        return wrong("Set `signed_grad_cam` to your function")
     model, images, classes, reading = _signed_reading()
-    gradient, activation = reading.gradient, reading.activation
-    alpha = gradient.mean(dim=(2, 3))
-    expected = torch.einsum("nk,nkij->nij", alpha, activation)  # sum_k alpha_k^c A^k, no ReLU
     got, trouble = _run(signed_grad_cam, "signed_grad_cam", model, model.features, images, classes)
     if trouble is not None:
         return trouble
+    gradient, activation = reading.gradient, reading.activation
+    alpha = gradient.mean(dim=(2, 3))
+    expected = torch.einsum("nk,nkij->nij", alpha, activation)  # sum_k alpha_k^c A^k, no ReLU
     if got.shape != expected.shape:
         hint = " (sum over the channels k too: one map per image)" if got.dim() == 4 else ""
         return wrong(
@@ -203,12 +205,12 @@ def check_signed_grad_cam(signed_grad_cam: Callable | None) -> Feedback:
 
 def check_negative_share(answer: float | None) -> Feedback:
     """Exercise 1 (b): the share of cells below 0 in red's map before the ReLU, pair scene 0."""
-    share, below, cells = _negative_share()
     if answer is None:
         return wrong("Set `share_negative` to a number between 0 and 1")
     value = as_number(answer)
     if value is None:
         return wrong(f"`share_negative` should be a number between 0 and 1, got {type(answer).__name__}")
+    share, below, cells = _negative_share()
     if abs(value - share) <= 0.5 / cells:
         return right(
             f"{below} of the {cells} cells ({share:.3f}) are below 0, though the model is sure the scene is red: "
@@ -227,10 +229,10 @@ def check_occlusion(occlude: Callable | None) -> Feedback:
     """Exercise 3 (a): ``occlude(model, images, classes, patch)``, the occlusion map with stride = patch."""
     model, images, classes, _ = _occlusion_case()
     images, classes = images[:4], classes[:4]
-    expected = occlusion_map(model, images, classes, patch=8, stride=8, baseline="mean", batch_size=64)
     got, trouble = _run(occlude, "occlude", model, images, classes, 8)
     if trouble is not None:
         return trouble
+    expected = occlusion_map(model, images, classes, patch=8, stride=8, baseline="mean", batch_size=64)
     if got.shape != expected.shape:
         return wrong(f"For 4 images of 64x64 and patch = 8 your function returned shape {list(got.shape)}; "
                      f"expected {list(expected.shape)}: one value per patch position, 8x8 of them.")
@@ -256,12 +258,12 @@ def check_occlusion(occlude: Callable | None) -> Feedback:
 
 def check_occlusion_pointing(answer: float | None) -> Feedback:
     """Exercise 3 (b): the pointing game (4 pixels) of occlusion maps for the left class, first 20 pair scenes."""
-    score = _occlusion_score(POINTING_TOLERANCE)
     if answer is None:
         return wrong("Set `occlusion_hits` to the pointing-game score, a number between 0 and 1")
     value = as_number(answer)
     if value is None:
         return wrong(f"`occlusion_hits` should be a number between 0 and 1, got {type(answer).__name__}")
+    score = _occlusion_score(POINTING_TOLERANCE)
     if abs(value - score) <= 5e-4:
         return right(
             f"{score:.3f} of the {OCCLUSION_SCENES} maps point at the left creature within {POINTING_TOLERANCE} "
