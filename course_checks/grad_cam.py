@@ -7,9 +7,11 @@ and says what is right, or what was expected and why.
 =================================  ================================================================
 check                              exercise
 =================================  ================================================================
-:func:`check_gap_constant`         the constant between Grad-CAM and ReLU(CAM) on ``gap_cnn``
+:func:`check_signed_grad_cam`      Grad-CAM without its ReLU, written with ``read_layer``
+:func:`check_negative_share`       the share of a pair scene's map that the ReLU sets to 0
 :func:`check_toy_alpha`            the Grad-CAM weights of a two-channel toy, by hand
-:func:`check_alpha_rule`           Grad-CAM's weighting rule written as a function
+:func:`check_occlusion`            occlusion written by hand, one forward pass per patch
+:func:`check_occlusion_pointing`   that occlusion map scored with the pointing game
 :func:`check_pointed_object`       which object of a two-creature scene a class's map points at
 =================================  ================================================================
 """
@@ -22,9 +24,11 @@ from functools import lru_cache
 import torch
 from torch import Tensor
 
-from course_utils.cam import class_activation_map, counterfactual_grad_cam, grad_cam
+from course_utils.cam import counterfactual_grad_cam, grad_cam, occlusion_map
 from course_utils.checkpoints import load_model, load_split
 from course_checks import Feedback, as_number, right, wrong
+from course_utils.hooks import read_layer
+from course_utils.localization import pointing_game
 from course_utils.maps import upsample
 from course_utils.scenes import CLASS_NAMES
 
@@ -57,15 +61,48 @@ def _toy_gradient() -> Tensor:
 # --- the right answers, computed -----------------------------------------------------
 
 
+SIGNED_SCENES = 4
+"""Exercise 1 tries the learner's function on the first four pair scenes, explaining the right creature's class."""
+NEGATIVE_SCENE, NEGATIVE_CLASS = 0, 0
+"""Exercise 1 (b): the map of class 0 (red) on pair scene 0 (red on the left, green on the right)."""
+OCCLUSION_SCENES = 20
+"""Exercise 3: occlusion by hand is tried on, and scored on, the first 20 pair scenes."""
+
+
 @lru_cache(maxsize=1)
-def _gap_constant() -> tuple[float, int, int]:
-    """``(Grad-CAM / ReLU(CAM), h, w)`` measured on ``gap_cnn``'s last feature maps, on four test scenes."""
-    model = load_model("gap_cnn")
-    images = load_split("test").images[:4]
-    cam = class_activation_map(model, images)
-    gradcam = grad_cam(model, model.features, images)
-    positive = cam > 1e-3 * cam.abs().max()
-    return (gradcam[positive] / cam[positive]).median().item(), *cam.shape[-2:]
+def _signed_reading():
+    """``flatten_cnn``'s reading at ``model.features`` on the first pair scenes, for the right creature's class."""
+    model = load_model("flatten_cnn")
+    pair = load_split("pair")[:SIGNED_SCENES]
+    return model, pair.images, pair.labels[:, 1], read_layer(model, model.features, pair.images, pair.labels[:, 1],
+                                                             method="signed_grad_cam")
+
+
+@lru_cache(maxsize=1)
+def _negative_share() -> tuple[float, int, int]:
+    """``(share of cells below 0, cells below 0, cells)`` of red's map before the ReLU on pair scene 0."""
+    model = load_model("flatten_cnn")
+    images = load_split("pair").images[NEGATIVE_SCENE : NEGATIVE_SCENE + 1]
+    reading = read_layer(model, model.features, images, NEGATIVE_CLASS, method="signed_grad_cam")
+    signed = torch.einsum("nk,nkij->nij", reading.gradient.mean(dim=(2, 3)), reading.activation)
+    below = int((signed < 0).sum())
+    return below / signed.numel(), below, signed.numel()
+
+
+@lru_cache(maxsize=1)
+def _occlusion_case():
+    """The model, images and classes exercise 3 tries the learner's function on: pair scenes, left class."""
+    model = load_model("flatten_cnn")
+    pair = load_split("pair")[:OCCLUSION_SCENES]
+    return model, pair.images, pair.labels[:, 0], pair.masks[:, 0]
+
+
+@lru_cache(maxsize=4)
+def _occlusion_score(tolerance: int, sign: int = 1) -> float:
+    """The pointing game of the library's occlusion map (8x8 patches, stride 8, mean fill), upsampled."""
+    model, images, classes, masks = _occlusion_case()
+    maps = occlusion_map(model, images, classes, patch=8, stride=8, baseline="mean", batch_size=64)
+    return pointing_game(sign * upsample(maps, tuple(images.shape[-2:])), masks, tolerance=tolerance)
 
 
 @lru_cache(maxsize=16)
@@ -97,10 +134,6 @@ def _peak_object(model_name: str, index: int, class_index: int, counterfactual: 
 
 
 
-def _close(a: float, b: float, rel: float = 1e-3) -> bool:
-    return abs(a - b) <= rel * abs(b)
-
-
 def _fmt(values: Sequence[float]) -> str:
     return "[" + ", ".join(f"{v:g}" for v in values) + "]"
 
@@ -108,33 +141,142 @@ def _fmt(values: Sequence[float]) -> str:
 # --- the checks ----------------------------------------------------------------------------
 
 
-def check_gap_constant(answer: float | None) -> Feedback:
-    """Exercise 1: the constant :math:`k` in Grad-CAM :math:`= k \\cdot \\mathrm{ReLU}(\\text{CAM})` for ``gap_cnn``."""
-    constant, h, w = _gap_constant()
+def _run(function: Callable, name: str, *args) -> tuple[Tensor | None, Feedback | None]:
+    """Call the learner's function; on trouble, the feedback that says what went wrong."""
+    if function is None:
+        return None, wrong(f"Set `{name}` to your function")
+    try:
+        result = function(*args)
+    except NotImplementedError:
+        return None, wrong(f"`{name}` still raises NotImplementedError: replace its body with the rule")
+    except Exception as error:  # noqa: BLE001 - report the learner's error as feedback, not as a traceback
+        return None, wrong(f"`{name}` raised {type(error).__name__}: {error}")
+    if not isinstance(result, Tensor):
+        return None, wrong(f"`{name}` should return a tensor, it returned {type(result).__name__}")
+    return result.detach().cpu(), None
+
+
+def _same(a: Tensor, b: Tensor, tolerance: float = 1e-4) -> bool:
+    """Equal up to float32 rounding, relative to the size of ``b``."""
+    return a.shape == b.shape and bool((a - b).abs().max() <= tolerance * max(b.abs().max().item(), 1e-12))
+
+
+def check_signed_grad_cam(signed_grad_cam: Callable | None) -> Feedback:
+    """Exercise 1 (a): ``signed_grad_cam(model, layer, images, target)``, Grad-CAM's map before its ReLU."""
+    if signed_grad_cam is None:
+        return wrong("Set `signed_grad_cam` to your function")
+    model, images, classes, reading = _signed_reading()
+    got, trouble = _run(signed_grad_cam, "signed_grad_cam", model, model.features, images, classes)
+    if trouble is not None:
+        return trouble
+    gradient, activation = reading.gradient, reading.activation
+    alpha = gradient.mean(dim=(2, 3))
+    expected = torch.einsum("nk,nkij->nij", alpha, activation)  # sum_k alpha_k^c A^k, no ReLU
+    if got.shape != expected.shape:
+        hint = " (sum over the channels k too: one map per image)" if got.dim() == 4 else ""
+        return wrong(
+            f"On {len(images)} pair scenes explained at flatten.features your function returned shape "
+            f"{list(got.shape)}; expected {list(expected.shape)}, one [h, w] map per image{hint}."
+        )
+    if _same(got, expected):
+        share, _, _ = _negative_share()
+        return right(
+            f"sum_k alpha_k^c A^k with alpha_k^c the spatial mean of the gradient, and no ReLU: "
+            f"grad_cam(...) - counterfactual_grad_cam(...) gives the same map. On these {len(images)} scenes "
+            f"{(expected < 0).float().mean():.3f} of the cells are below 0: the part Grad-CAM's ReLU sets to 0."
+        )
+    if _same(got, expected.clamp(min=0)):
+        return wrong("Your map has no negative values: the ReLU is still there. Return the weighted sum itself.")
+    if _same(got, -expected):
+        return wrong("Your map has the opposite sign: alpha_k^c is the mean of +dy^c/dA (what the counterfactual "
+                     "map negates), and the map is sum_k alpha_k^c A^k.")
+    h, w = expected.shape[-2:]
+    if _same(got, expected * (h * w)):
+        return wrong(f"Your map is {h * w} times too large: you summed the gradient over the {h}x{w} positions; "
+                     f"alpha_k^c averages it (divide by Z = h*w = {h * w}).")
+    if _same(got, (gradient * activation).sum(1)):
+        return wrong("You multiplied the gradient and the activation position by position: that is HiResCAM "
+                     "before its ReLU. Grad-CAM first averages the gradient over the positions, one alpha_k^c "
+                     "per channel, then weights the whole map A^k with it.")
+    error = (got - expected).abs().max().item()
+    return wrong(f"Right shape, but your maps differ from sum_k alpha_k^c A^k by up to {error:.3g} "
+                 f"(the maps' largest value is {expected.abs().max():.3g}).")
+
+
+def check_negative_share(answer: float | None) -> Feedback:
+    """Exercise 1 (b): the share of cells below 0 in red's map before the ReLU, pair scene 0."""
     if answer is None:
-        return wrong("Set `answer` to the number k with grad_cam(...) = k * ReLU(CAM) on gap_cnn's last feature maps")
+        return wrong("Set `share_negative` to a number between 0 and 1")
     value = as_number(answer)
     if value is None:
-        return wrong(f"`answer` should be a number (a fraction like 1 / 10 is fine), got {type(answer).__name__}")
-    if _close(value, constant):
+        return wrong(f"`share_negative` should be a number between 0 and 1, got {type(answer).__name__}")
+    share, below, cells = _negative_share()
+    if abs(value - share) <= 0.5 / cells:
         return right(
-            f"k = 1/(h*w) = 1/{h * w} = {constant:.6g}. The gradient of S_c = (1/hw) sum_xy sum_k w_k^c A^k(x, y) "
-            f"with respect to A^k(x, y) is w_k^c / hw at every position, so alpha_k^c = w_k^c / {h * w}: the same "
-            f"map, scaled by a positive constant, so normalised it looks exactly the same."
+            f"{below} of the {cells} cells ({share:.3f}) are below 0, though the model is sure the scene is red: "
+            f"the weighted sum is above 0 on a few cells, around the red head, and below 0 on most of the rest. "
+            f"Grad-CAM's ReLU keeps only the first, so its map shows the head and nothing else."
         )
-    if value != 0 and _close(1 / value, constant):
-        return wrong(
-            f"{value:g} is CAM / Grad-CAM, the other way round: Grad-CAM is the smaller one, "
-            f"k = 1/(h*w) = 1/{h * w} = {constant:.6g}."
+    if abs(value - below) < 0.5:
+        return wrong(f"{value:g} is a count; give the share of the {cells} cells: {below}/{cells}.")
+    if abs(value - (1 - share)) <= 0.5 / cells:
+        return wrong(f"{value:.3f} is the share of cells at 0 or above; the question asks for the cells below 0.")
+    return wrong(f"Expected {share:.3f} ({below} of {cells} cells below 0), you gave {value:g}. Compute "
+                 f"signed_grad_cam(flatten, flatten.features, pair.images[0:1], 0) and count the cells below 0.")
+
+
+def check_occlusion(occlude: Callable | None) -> Feedback:
+    """Exercise 3 (a): ``occlude(model, images, classes, patch)``, the occlusion map with stride = patch."""
+    model, images, classes, _ = _occlusion_case()
+    images, classes = images[:4], classes[:4]
+    got, trouble = _run(occlude, "occlude", model, images, classes, 8)
+    if trouble is not None:
+        return trouble
+    expected = occlusion_map(model, images, classes, patch=8, stride=8, baseline="mean", batch_size=64)
+    if got.shape != expected.shape:
+        return wrong(f"For 4 images of 64x64 and patch = 8 your function returned shape {list(got.shape)}; "
+                     f"expected {list(expected.shape)}: one value per patch position, 8x8 of them.")
+    if _same(got, expected, 1e-3):
+        return right(
+            f"O^c(i, j) = y^c(x) - y^c(x with patch (i, j) filled with the image's mean colour): "
+            f"{expected.shape[-1] * expected.shape[-2]} forward passes per image. On these scenes the drops "
+            f"range from {expected.min():.1f} to {expected.max():.1f}: hiding a patch can raise the score too."
         )
-    if value != 0 and (_close(value, 1 / h) or _close(value, 1 / w)):
-        return wrong(
-            f"{value:g} = 1/{round(1 / value)} divides by one side of the map only; the average runs over all "
-            f"h*w = {h}*{w} = {h * w} positions, so k = 1/{h * w} = {constant:.6g}."
+    if _same(got, -expected, 1e-3):
+        return wrong("Your map has the opposite sign: occlusion is y^c(x) - y^c(x occluded), the *drop*, "
+                     "positive where hiding the patch lowers the score.")
+    if _same(got, expected.transpose(-1, -2), 1e-3):
+        return wrong("Your map is transposed: cell (i, j) is the patch whose top-left pixel is at row 8i, column 8j.")
+    black = occlusion_map(model, images, classes, patch=8, stride=8, baseline=0.0, batch_size=64)
+    if _same(got, black, 1e-3):
+        return wrong("You filled the patch with black (0). Fill it with each image's mean colour, "
+                     "images.mean(dim=(2, 3), keepdim=True): black is a colour the scenes do not have.")
+    error = (got - expected).abs().max().item()
+    return wrong(f"Right shape, but your map differs from the expected one by up to {error:.3g} (the scores are "
+                 f"logits, before softmax; the expected map ranges from {expected.min():.3g} to {expected.max():.3g}).")
+
+
+def check_occlusion_pointing(answer: float | None) -> Feedback:
+    """Exercise 3 (b): the pointing game (4 pixels) of occlusion maps for the left class, first 20 pair scenes."""
+    if answer is None:
+        return wrong("Set `occlusion_hits` to the pointing-game score, a number between 0 and 1")
+    value = as_number(answer)
+    if value is None:
+        return wrong(f"`occlusion_hits` should be a number between 0 and 1, got {type(answer).__name__}")
+    score = _occlusion_score(POINTING_TOLERANCE)
+    if abs(value - score) <= 5e-4:
+        return right(
+            f"{score:.3f} of the {OCCLUSION_SCENES} maps point at the left creature within {POINTING_TOLERANCE} "
+            f"pixels (a map with a flat top scores the share of its peak pixels that hit). Compare with "
+            f"occlusion's row in the table of practical section 6, on 50 scenes."
         )
+    if abs(value - _occlusion_score(0)) <= 5e-4:
+        return wrong(f"{value:.3f} is the score at 0 pixels; play with tolerance={POINTING_TOLERANCE}.")
+    if abs(value - _occlusion_score(POINTING_TOLERANCE, -1)) <= 5e-4:
+        return wrong(f"{value:.3f} scores the maps' minimum; the map points at its largest drop (check the sign).")
     return wrong(
-        f"Expected k = {constant:.6g}, you gave {value:g}. Differentiate S_c = (1/hw) sum_xy sum_k w_k^c A^k(x, y) "
-        f"with respect to one A^k(x, y): the maps are {h}x{w}."
+        f"Expected {score:.3f}, you gave {value:g}. Upsample your [20, 8, 8] maps to 64x64 "
+        f"(course_utils.maps.upsample), then pointing_game(maps, pair.masks[:20, 0], tolerance={POINTING_TOLERANCE})."
     )
 
 
@@ -171,40 +313,6 @@ def check_toy_alpha(answer: Sequence[float] | Tensor | None) -> Feedback:
         f"Expected alpha = {_fmt(expected.tolist())}, you gave {_fmt(values.tolist())}. Write out dy/dA^k_ij at "
         f"each of the four positions of each channel, then average them.{hint}"
     )
-
-
-def check_alpha_rule(alpha_rule: Callable[[Tensor], Tensor] | None) -> Feedback:
-    """Exercise 3: ``alpha_rule(gradient [N, K, h, w]) -> alpha [N, K]``, Grad-CAM's channel weights."""
-    if alpha_rule is None:
-        return wrong("Set `alpha_rule` to your function: gradient [N, K, h, w] in, alpha [N, K] out")
-    gradient = torch.randn(2, 5, 4, 3, generator=torch.Generator().manual_seed(0))
-    expected = gradient.mean(dim=(2, 3))
-    try:
-        alpha = alpha_rule(gradient.clone())
-    except NotImplementedError:
-        return wrong("Your function still raises NotImplementedError: replace its body with the rule")
-    except Exception as error:  # noqa: BLE001 - report the learner's error as feedback, not as a traceback
-        return wrong(f"Your function raised {type(error).__name__}: {error}")
-    if not isinstance(alpha, Tensor):
-        return wrong(f"Your function should return a tensor [N, K], it returned {type(alpha).__name__}")
-    if alpha.shape != expected.shape:
-        return wrong(
-            f"On a gradient of shape {list(gradient.shape)} (N, K, h, w) your function returned shape "
-            f"{list(alpha.shape)}; expected {list(expected.shape)}: one weight per image and channel, "
-            f"so average over the two spatial dimensions (2, 3) only."
-        )
-    if torch.allclose(alpha, expected, atol=1e-5):
-        return right("alpha_k^c = (1/Z) sum_ij dy^c/dA^k_ij: the spatial mean of the gradient, one number per channel.")
-    if torch.allclose(alpha, gradient.sum(dim=(2, 3)), atol=1e-4):
-        return wrong(f"Your function sums over the positions; Grad-CAM averages: divide by Z = h*w = "
-                     f"{gradient.shape[2] * gradient.shape[3]} here.")
-    if torch.allclose(alpha, gradient.amax(dim=(2, 3)), atol=1e-5):
-        return wrong("Your function takes the largest gradient; Grad-CAM averages the gradient over all positions.")
-    if torch.allclose(alpha, gradient.clamp(min=0).mean(dim=(2, 3)), atol=1e-5):
-        return wrong("Your function keeps only the positive gradients (that is closer to Grad-CAM++); "
-                     "Grad-CAM averages all of them, negative ones included.")
-    error = (alpha - expected).abs().max().item()
-    return wrong(f"Right shape, but your weights differ from the spatial mean of the gradient by up to {error:.3g}.")
 
 
 def _as_object(value: object) -> str | None:

@@ -21,6 +21,11 @@ grad_cam                 :math:`\mathrm{ReLU}(\sum_k \alpha_k^c A^k)`  1 forward
                          (Selvaraju et al. 2017)
 counterfactual_grad_cam  the same with :math:`-\alpha_k^c`: the        1 forward + backward to the     ``[N, h, w]``
                          evidence against the class                    layer
+hires_cam                :math:`\mathrm{ReLU}(\sum_k G^k \odot A^k)`   1 forward + backward to the     ``[N, h, w]``
+                         with :math:`G^k` the gradient                 layer
+                         :math:`\partial y^c / \partial A^k`: one
+                         weight per channel *and position*
+                         (HiResCAM, Draelos & Carin 2020)
 guided_backprop          :math:`\partial y^c / \partial x` through     1 forward + full backward to    ``[N, 3, H, W]``
                          ReLUs that pass only positive gradients       the input
                          (Springenberg et al. 2015)
@@ -75,6 +80,7 @@ __all__ = [
     "class_activation_map",
     "grad_cam",
     "counterfactual_grad_cam",
+    "hires_cam",
     "guided_backprop",
     "guided_grad_cam",
     "occlusion_map",
@@ -176,6 +182,39 @@ def counterfactual_grad_cam(model: nn.Module, layer: nn.Module, images: Tensor, 
     reading = read_layer(model, layer, images, target, method="counterfactual_grad_cam")
     alpha = reading.gradient.mean(dim=(2, 3))  # alpha_k^c, as in grad_cam
     return F.relu(torch.einsum("nk,nkij->nij", -alpha, reading.activation))
+
+
+def hires_cam(model: nn.Module, layer: nn.Module, images: Tensor, target: Target = None) -> Tensor:
+    r"""HiResCAM: each feature map weighted, position by position, by the gradient there.
+
+    .. math::
+        L^c_{\text{HiResCAM}}(i, j) = \mathrm{ReLU}\Big(\sum_k
+            \frac{\partial y^c}{\partial A^k_{ij}} \, A^k_{ij}\Big)
+
+    with :math:`A^k` ``layer``'s output and :math:`y^c` the class score before
+    softmax, as in :func:`grad_cam`, which replaces the gradient at each
+    position by its spatial mean :math:`\alpha_k^c`. Element-wise, nothing is
+    averaged away: where the score does not depend on a position (a max-pool
+    that routes no gradient there, a fully-connected weight near 0), the map
+    is 0 there, whatever Grad-CAM's channel weights say. Draelos & Carin (2020,
+    "Use HiResCAM instead of Grad-CAM for faithful explanations of
+    convolutional neural networks", arXiv:2011.08891) propose it for that
+    reason. LayerCAM (Jiang et al. 2021) is the same product with only the
+    positive gradients, :math:`\mathrm{ReLU}(\partial y^c / \partial A^k_{ij})`.
+
+    Special case: on a GAP + linear head and its last feature maps, the
+    gradient :math:`w_k^c / Z` is the same at every position, so it equals
+    its mean and HiResCAM *is* Grad-CAM (:math:`\mathrm{ReLU}(M_c) / Z`).
+
+    Returns ``[N, h, w]`` at the layer's resolution, not normalised. Costs
+    what Grad-CAM costs: one forward pass and a backward pass that stops at
+    ``layer``.
+
+    Example:
+        >>> maps = hires_cam(model, model.features, images, target=2)  # doctest: +SKIP
+    """
+    reading = read_layer(model, layer, images, target, method="hires_cam")
+    return F.relu((reading.gradient * reading.activation).sum(1))  # sum_k dy^c/dA^k_ij * A^k_ij
 
 
 def guided_backprop(model: nn.Module, images: Tensor, target: Target = None) -> Tensor:

@@ -19,6 +19,12 @@ Conventions, shared with :mod:`course_utils.widgets`:
   normalised, on a diverging scale centred at 0 (``PuOr_r``: purple is
   evidence against, orange evidence for), whose hues are none of the class
   names red, green, blue, yellow.
+- **Gradients** (guided backpropagation, Guided Grad-CAM: one value per
+  pixel and colour) are drawn *as images*, not laid over the scene
+  (:func:`show_gradient`): scaled by a high percentile of their magnitude
+  (99th by default) and clipped there. Min-max scaling to the single
+  largest value would leave a few dozen pixels visible and every fine edge
+  black.
 - **Boxes** ``(x0, y0, x1, y1)`` have exclusive ``x1, y1`` (see
   :mod:`course_utils.localization`). ``imshow`` puts the centre of pixel
   column ``x`` at ``x``, so the column spans ``x - 0.5 .. x + 0.5``. A box
@@ -60,6 +66,7 @@ SIGNED_CMAP = "PuOr_r"  # diverging: purple below 0, white at 0, orange above; n
 FIG_WIDTH = 9.0  # inches: fills a notebook cell without scaling the fonts down
 TITLE_SIZE = 10
 LABEL_SIZE = 9
+GRADIENT_PERCENTILE = 99.0  # gradients are scaled by this percentile of their magnitude, then clipped
 LEGEND_ROW = 0.09  # height of one legend line, in box-accuracy units, on the course's curve figures
 
 
@@ -199,6 +206,77 @@ def show_signed_map(
     if title is not None:
         ax.set_title(title, fontsize=TITLE_SIZE)
     return drawn
+
+
+def gradient_array(
+    gradient: Tensor, *, signed: bool = False, percentile: float = GRADIENT_PERCENTILE
+) -> np.ndarray:
+    """An input gradient as an image array in [0, 1], scaled by a percentile of its magnitude and clipped.
+
+    ``gradient`` is ``[3, H, W]`` (one value per pixel and colour, as
+    :func:`course_utils.cam.guided_backprop` returns per image) or ``[H, W]``.
+    Let :math:`q` be the ``percentile``-th percentile of :math:`|g|` (over
+    every pixel, and colour if ``signed``).
+
+    - ``signed=False``: ``[H, W]``, the magnitude :math:`|g|` (for three
+      channels, the largest over the colours), divided by :math:`q` and
+      clipped to [0, 1]: 0 is no gradient, 1 is :math:`q` or more. Drawn in grey.
+    - ``signed=True``: ``[H, W, 3]`` for ``[3, H, W]`` (``[H, W]`` otherwise),
+      :math:`0.5 + 0.5 \\, \\mathrm{clip}(g / q, -1, 1)`: mid grey is 0,
+      brighter than grey in a colour means a positive gradient there.
+
+    Clipping at a percentile keeps the few largest values from setting the
+    scale: with ``percentile=99`` the top 1% saturate and the rest stay
+    visible. A gradient that is zero everywhere gives 0 (mid grey if signed).
+    """
+    if not isinstance(gradient, Tensor) or not gradient.is_floating_point() or not (
+        gradient.dim() == 2 or (gradient.dim() == 3 and gradient.shape[0] == 3)
+    ):
+        raise CourseValueError(
+            "gradient must be a float tensor [3, H, W] (one image's input gradient, e.g. "
+            f"guided_backprop(model, images)[0]) or [H, W], got {describe(gradient)}"
+        )
+    if isinstance(percentile, bool) or not isinstance(percentile, (int, float)) or not 0 < percentile <= 100:
+        raise CourseValueError(f"percentile must be a number in (0, 100], got {percentile!r}")
+    g = gradient.detach().cpu().double().numpy()
+    if not np.isfinite(g).all():
+        raise CourseValueError("gradient has NaN or infinite values: nothing sensible to draw")
+    if signed:
+        q = np.percentile(np.abs(g), percentile)
+        scaled = np.clip(g / q, -1.0, 1.0) if q > 0 else np.zeros_like(g)
+        array = 0.5 + 0.5 * scaled
+        return np.moveaxis(array, 0, -1) if array.ndim == 3 else array
+    magnitude = np.abs(g).max(axis=0) if g.ndim == 3 else np.abs(g)
+    q = np.percentile(magnitude, percentile)
+    return np.clip(magnitude / q, 0.0, 1.0) if q > 0 else np.zeros_like(magnitude)
+
+
+def show_gradient(
+    gradient: Tensor,
+    ax: Axes | None = None,
+    *,
+    signed: bool = False,
+    percentile: float = GRADIENT_PERCENTILE,
+    title: str | None = None,
+) -> Axes:
+    """Draw an input gradient ``[3, H, W]`` (or ``[H, W]``) as an image, pixel for pixel.
+
+    Not an overlay: the scene would hide the fine edges that are the point of
+    a pixel-level gradient. ``signed=False`` draws the magnitude in grey
+    (black: no gradient, white: the ``percentile``-th percentile or more);
+    ``signed=True`` draws the signed colour gradient around mid grey. See
+    :func:`gradient_array` for the scaling. The image is ``ax.images[-1]``.
+    """
+    array = gradient_array(gradient, signed=signed, percentile=percentile)
+    ax = ax if ax is not None else _new_axes()
+    if array.ndim == 3:
+        ax.imshow(array, interpolation="nearest")
+    else:
+        ax.imshow(array, cmap="gray", vmin=0.0, vmax=1.0, interpolation="nearest")
+    ax.set_axis_off()
+    if title is not None:
+        ax.set_title(title, fontsize=TITLE_SIZE)
+    return ax
 
 
 def set_box(rect: Rectangle, box: Tensor | Sequence[float]) -> Rectangle:

@@ -26,9 +26,10 @@
 # answer: *if this feature map grew, how much would the class score grow?*
 # The answer is a gradient, and averaging it gives each feature map's weight.
 # We derive the weights, compute them by hand, use them on a model CAM cannot
-# explain and on earlier layers, compare Grad-CAM with three other
-# explanation methods on scenes with two creatures, measure them all, and ask
-# what argues *against* a class.
+# explain (and see what averaging the gradient costs there) and on earlier
+# layers, compare Grad-CAM with three other explanation methods on scenes
+# with two creatures, measure them all, and ask what argues *against* a
+# class, and what tells one class from another.
 #
 # ### Learning goals
 #
@@ -39,19 +40,22 @@
 # - compute Grad-CAM by hand with a forward hook and `torch.autograd.grad`,
 #   and check it against `course_utils.cam.grad_cam`;
 # - apply Grad-CAM to a flatten + fully-connected head and to any
-#   convolutional layer, and say what changes with depth;
+#   convolutional layer, and read what the measurements say about depth;
 # - show that on a GAP + linear model Grad-CAM is CAM, up to a positive
-#   constant you can name;
+#   constant you can name, and say what averaging the gradient does on other
+#   heads, compared with the element-wise HiResCAM;
 # - compare guided backpropagation, Grad-CAM, Guided Grad-CAM and occlusion
 #   on the same scene, and score them with the pointing game;
-# - compute a counterfactual map and test it by removing what it points at.
+# - compute a counterfactual map and test it by removing what it points at;
+# - explain a score that is not a class, such as the margin between two
+#   classes.
 #
 # ### Contents
 #
 # **Theory**
 # 1. Grad-CAM: feature maps weighted by gradients
 # 2. Before softmax, and after a ReLU
-# 3. Grad-CAM generalises CAM
+# 3. Grad-CAM generalises CAM, and is exact only there
 # 4. Sharper maps: guided backpropagation and Guided Grad-CAM
 # 5. Occlusion: explaining without gradients
 # 6. The pointing game
@@ -76,6 +80,9 @@
 # - Selvaraju, Cogswell, Das, Vedantam, Parikh, Batra (2017). *Grad-CAM:
 #   Visual Explanations from Deep Networks via Gradient-based Localization.*
 #   ICCV. [arXiv:1610.02391](https://arxiv.org/abs/1610.02391)
+# - Draelos, Carin (2020). *Use HiResCAM instead of Grad-CAM for faithful
+#   explanations of convolutional neural networks.*
+#   [arXiv:2011.08891](https://arxiv.org/abs/2011.08891)
 # - Springenberg, Dosovitskiy, Brox, Riedmiller (2015). *Striving for
 #   Simplicity: The All Convolutional Net.* ICLR workshop. (guided
 #   backpropagation) [arXiv:1412.6806](https://arxiv.org/abs/1412.6806)
@@ -118,12 +125,22 @@
 # It costs one forward pass and one backward pass that stops at the chosen
 # layer: nothing about the model has to change.
 #
+# Nothing in the recipe needs $y^c$ to be a class score: any differentiable
+# scalar computed from the feature maps will do. The Grad-CAM paper stresses
+# this: it "uses the gradients of any target concept (say 'dog' in a
+# classification network or a sequence of words in captioning network)", and
+# calls the method applicable to CNNs "used for structured outputs (e.g.
+# captioning)" and "used in tasks with multi-modal inputs (e.g. visual
+# question answering)". We explain a *margin*, $y^a - y^b$, in practical
+# section 7.
+#
 # ### 2. Before softmax, and after a ReLU
 #
 # **Why the score before softmax.** The probability
 # $p_c = e^{y^c} / \sum_{c'} e^{y^{c'}}$ depends on every class's score: its
-# gradient mixes "more evidence for $c$" with "less evidence for the others",
-# so a region can raise $p_c$ only by lowering a rival's score. And once the
+# gradient mixes "more evidence for $c$" with "less evidence for the others":
+# a region can raise $p_c$ by raising $y^c$, but *also* by lowering a rival's
+# score, and a map of $p_c$ cannot tell the two apart. And once the
 # model is sure ($p_c \approx 1$), softmax saturates and every gradient of
 # $p_c$ is close to zero. The logit $y^c$ has neither problem.
 #
@@ -133,9 +150,10 @@
 # $c$, so the ReLU keeps the positive part. Without it, a map normalised to
 # [0, 1] would spend its range on the negative regions too, and after
 # normalisation it would be hard to tell "no evidence" from "evidence
-# against". The part the ReLU throws away is not useless: section 7 uses it.
+# against". The part the ReLU throws away is not useless: section 7 uses it,
+# and exercise 1 measures how much of a map it is.
 #
-# ### 3. Grad-CAM generalises CAM
+# ### 3. Grad-CAM generalises CAM, and is exact only there
 #
 # Take a GAP + linear head and explain its last feature maps. Then
 #
@@ -151,7 +169,26 @@
 # $L^c_{\text{Grad-CAM}} = \mathrm{ReLU}\big(\sum_k w_k^c A^k\big) / Z
 # = \mathrm{ReLU}(M_c) / Z$, with $M_c$ the CAM of notebook 02: the same map up to the
 # positive constant $1/Z$, so after min-max normalisation they look the same
-# wherever $M_c > 0$. Grad-CAM is CAM for heads that CAM cannot read.
+# wherever $M_c > 0$.
+#
+# Only there is Grad-CAM exactly CAM. On any other head (a flatten and
+# fully-connected layers, max-pooling, further convolutions) the gradient
+# $\partial y^c / \partial A^k_{ij}$ changes from position to position, and
+# $\alpha_k^c$ replaces it by its mean: a summary, which weights every
+# position of channel $k$ the same, including positions the score does not
+# depend on at all. **HiResCAM** (Draelos & Carin, 2020) keeps the gradient
+# where it is, and multiplies element by element:
+#
+# $$
+# L^c_{\text{HiResCAM}}(i, j) \;=\; \mathrm{ReLU}\Big( \sum_{k=1}^{K}
+#     \frac{\partial y^c}{\partial A^k_{ij}} \, A^k_{ij} \Big).
+# $$
+#
+# Same cost, same layer, one weight per channel *and position*. On a GAP +
+# linear head the gradient is $w_k^c / Z$ everywhere, equal to its own mean,
+# so HiResCAM and Grad-CAM coincide there. (LayerCAM, Jiang et al. 2021, is
+# the same product with only the positive gradients.) Practical section 2
+# shows where the two differ.
 #
 # ### 4. Sharper maps: guided backpropagation and Guided Grad-CAM
 #
@@ -237,12 +274,14 @@ from course_utils.cam import (
     grad_cam,
     guided_backprop,
     guided_grad_cam,
+    hires_cam,
     occlusion_map,
 )
 from course_utils.checkpoints import load_model, load_split
 from course_checks import grad_cam as checks
+from course_utils.hooks import read_layer
 from course_utils.localization import mean_map_by_region, peak_pixels, pointing_game
-from course_utils.maps import to_image, upsample
+from course_utils.maps import min_max_normalise, to_image, upsample
 from course_utils.plots import (
     FIG_WIDTH,
     GT_COLOUR,
@@ -251,6 +290,7 @@ from course_utils.plots import (
     draw_box,
     overlay_map,
     scene_grid,
+    show_gradient,
     show_image,
 )
 from course_utils.pretrained import explain_photo, load_imagenet_resnet18, sample_photo
@@ -350,7 +390,58 @@ plt.show()
 # %% [markdown]
 # Like CAM in notebook 02, the map lights up the coloured head, the
 # discriminative part, more than the body: a property of what the model
-# learnt, not of the method.
+# learnt, not of the method. But look at the green scenes (first, second and
+# sixth panel): a lit rectangle covers the background, framed by a darker
+# band one cell wide along the image's border. Nothing green is there.
+#
+# The rectangle comes from the averaging. `flatten_cnn`'s head max-pools the
+# 16x16 maps to 8x8, so in each 2x2 window only the largest activation of a
+# channel receives any gradient, and the first linear layer has a different
+# weight for every position. The gradient is anything but the same
+# everywhere; Grad-CAM's $\alpha_k^c$ is its mean all the same, and so
+# weights a channel's activation on the background as much as on the head.
+# HiResCAM (theory section 3) keeps the gradient where it is. We compare the
+# two on the same eight scenes, then measure on 200 test scenes, for the true
+# class: the mean of the normalised map (upsampled to 64x64) on the head and
+# on the background, the share of cells at half the map's maximum or more,
+# and the pointing game.
+
+# %%
+reading = read_layer(flatten, flatten.features, images, classes, method="by hand")
+print(f"gradient entries exactly 0 (max-pool): {(reading.gradient == 0).float().mean():.3f}")
+hires = hires_cam(flatten, flatten.features, images, classes)
+fig = scene_grid(scenes, range(8), maps=hires, ncols=4)
+fig.suptitle("HiResCAM of flatten_cnn at model.features (16x16), true class", fontsize=11)
+plt.show()
+
+# %%
+# NBVAL_CHECK_OUTPUT
+two_hundred = test[:200]
+print(f"{'method':<10}{'classes':<10}{'head':>7}{'backgr.':>9}{'cells >= 0.5':>14}"
+      f"{'peak on creature':>18}")
+for name, method in (("Grad-CAM", grad_cam), ("HiResCAM", hires_cam)):
+    maps = method(flatten, flatten.features, two_hundred.images, two_hundred.labels)
+    shown = to_image(maps, 64)
+    half = (min_max_normalise(maps) >= 0.5).flatten(1).float().mean(1)
+    for label, chosen in (("all", two_hundred.labels >= 0), ("green", two_hundred.labels == 1)):
+        region = mean_map_by_region(
+            shown[chosen], two_hundred.masks[chosen], two_hundred.part_masks[chosen]
+        )
+        hit = pointing_game(shown[chosen], two_hundred.masks[chosen])
+        print(f"{name:<10}{label:<10}{region['part']:>7.3f}{region['background']:>9.3f}"
+              f"{half[chosen].mean():>14.3f}{hit:>18.3f}")
+
+# %% [markdown]
+# HiResCAM puts about a third as much map on the background (0.024 against
+# 0.066; on the green scenes 0.070 against 0.221), and on the green scenes
+# the share of cells at half the maximum or more falls from 0.065 to 0.018:
+# the rectangle was the averaging. It is not better at everything, though.
+# Its map is patchier (in each 2x2 window of the max-pool only one position
+# per channel has a gradient), it puts less of itself on the head (0.529
+# against 0.786), and its peak lands on the creature less often (0.790
+# against 0.897). Grad-CAM's average smooths the map as well as misplacing
+# some of it. The rest of the notebook uses Grad-CAM, the method most
+# libraries and papers mean by a class map; section 3 comes back to HiResCAM.
 #
 # ### 3. Any layer: the layer chooser
 #
@@ -377,48 +468,86 @@ fig.suptitle(
 )
 plt.show()
 
+# %%
+# NBVAL_CHECK_OUTPUT
+border = torch.ones(64, 64, dtype=torch.bool)
+border[1:-1, 1:-1] = False  # the outermost ring of pixels
+print(f"{'layer':<15}{'cells > 0 before ReLU':>23}{'peak on creature':>18}{'peak on border':>16}")
+for name, layer in layers.items():
+    reading = read_layer(flatten, layer, one.images, one.labels, method="by hand")
+    alpha_layer = reading.gradient.mean(dim=(2, 3))
+    before_relu = torch.einsum("nk,nkij->nij", alpha_layer, reading.activation)
+    shown = to_image(layer_maps[name][None], 64)
+    peaks = peak_pixels(shown)[0]
+    print(f"{name:<15}{(before_relu > 0).float().mean():>23.3f}"
+          f"{pointing_game(shown, one.masks):>18.3f}{(peaks & border).sum() / peaks.sum():>16.3f}")
+
 # %% [markdown]
-# Every block finds the green head here, but the maps differ: block 1's is
-# sharp and tiny, block 4's is broad. One scene can mislead, so we measure on 100 test
+# One scene, four different stories. Block 1's map is above 0 nearly
+# everywhere, and its peak sits on the image border, not on the creature:
+# the border pixels' 3x3 windows reach into the zero padding, so their
+# activations differ from everyone else's, and a map that is positive almost
+# everywhere lets such a small difference win. Block 2 finds the green head.
+# Block 3's map is **empty**: the weighted sum is below 0 at every one of its
+# 256 cells, the ReLU leaves nothing, and normalising an all-zero map gives
+# the uniform dark panel (a map that is zero everywhere points nowhere in
+# particular: the pointing game counts all its pixels as the peak, as in
+# notebook 01, and scores it by the share of the image the creature
+# covers). Block 4 finds the head, with the lit background rectangle of
+# section 2 around it.
+#
+# One scene can mislead, so we measure on 100 test
 # scenes, with the regions the scene generator knows: for each block, the
 # mean of the normalised map (upsampled to 64x64) on the head, on the rest of
 # the creature and on the background; the share of maps whose peak lies on
 # the creature (the pointing game of section 6); and the share of maps that
-# are zero everywhere.
+# are zero everywhere. Then the same for HiResCAM, which does not average the
+# gradient.
 
 # %%
 # NBVAL_CHECK_OUTPUT
 hundred = test[:100]
 print(f"{'layer':<15}{'map':>7}{'head':>7}{'body':>7}{'backgr.':>9}"
       f"{'peak on creature':>18}{'all zero':>10}")
-for name, layer in layers.items():
-    maps = grad_cam(flatten, layer, hundred.images, hundred.labels)
-    shown = to_image(maps, 64)  # normalised, then upsampled
-    region = mean_map_by_region(shown, hundred.masks, hundred.part_masks)
-    empty = (maps.flatten(1).amax(1) == 0).float().mean()
-    print(
-        f"{name:<15}{maps.shape[-1]:>4}x{maps.shape[-2]:<2}"
-        f"{region['part']:>7.3f}{region['rest of object']:>7.3f}"
-        f"{region['background']:>9.3f}{pointing_game(shown, hundred.masks):>18.3f}{empty:>10.3f}"
-    )
+for method in (grad_cam, hires_cam):
+    print(method.__name__)
+    for name, layer in layers.items():
+        maps = method(flatten, layer, hundred.images, hundred.labels)
+        shown = to_image(maps, 64)  # normalised, then upsampled
+        region = mean_map_by_region(shown, hundred.masks, hundred.part_masks)
+        empty = (maps.flatten(1).amax(1) == 0).float().mean()
+        print(
+            f"{name:<15}{maps.shape[-1]:>4}x{maps.shape[-2]:<2}"
+            f"{region['part']:>7.3f}{region['rest of object']:>7.3f}{region['background']:>9.3f}"
+            f"{pointing_game(shown, hundred.masks):>18.3f}{empty:>10.3f}"
+        )
 
 # %% [markdown]
-# Depth brings the map onto the creature. The mean map on the head rises
-# from 0.245 at block 1 to 0.778 at block 4, and the share of peaks on the
-# creature from 0.661 to 0.915. Block 1 has the finest map, but its 3x3 filters
-# see only colours and edges, so the map is high on a few pixels and low
-# everywhere else, the head included. Block 4's map covers more of the head
-# and of the body, and a little more background too.
+# Depth does not bring the map onto the creature step by step. For Grad-CAM
+# the last block is best (mean map on the head 0.778, peaks on the creature
+# 0.915), but block 2 beats block 3 (peaks on the creature 0.810 against
+# 0.709): at block 3 one map in five is zero everywhere, as on our scene,
+# and an empty map points nowhere. Block 1 has the finest map, yet puts the
+# least of it on the head (0.245), and only 0.661 of its peaks on the
+# creature.
 #
-# The rise is not steady: at block 3 one map in five is zero everywhere. There
-# the weighted sum $\sum_k \alpha_k^c A^k$ is negative at every position, and
-# the ReLU leaves nothing. (A map that is zero everywhere points nowhere in
-# particular: the pointing game counts all its pixels as the peak, as in
-# notebook 01, and scores it by the share of the image the creature covers.) The weights $\alpha_k^c$ are an *average* gradient,
-# a linear summary of everything above the layer; the more nonlinear layers
-# lie above it, the rougher that summary. This is why the Grad-CAM paper
-# explains the last convolutional layer: the deepest layer that still keeps
-# *where*, with the least left above it to summarise.
+# Why can a map be empty? The weights $\alpha_k^c$ are an *average* of the
+# gradient over all positions, most of them background. Above block 3 lie a
+# 1x1 block, a max-pool and two fully-connected layers, so the gradient at
+# one position can differ a lot from its mean, and the channels active on
+# the head can get a negative mean weight: then $\sum_k \alpha_k^c A^k$ is
+# below 0 everywhere. The HiResCAM rows test that explanation: with the
+# gradient kept where it is, no map is empty at any block, and blocks 1 to 3
+# point at the creature more often than Grad-CAM does. At block 4, though,
+# Grad-CAM points better (0.915 against HiResCAM's 0.800): not averaging is
+# not better everywhere.
+#
+# The Grad-CAM paper explains the last convolutional layer for another
+# reason: "we can expect the last convolutional layers to have the best
+# compromise between high-level semantics and detailed spatial
+# information", since fully-connected layers lose *where*. Our last block
+# confirms it here; the table shows the compromise is not a smooth function
+# of depth.
 #
 # The layer chooser below has every block and every class cached, for four
 # test scenes of the same class; pick a layer and a class and the maps update
@@ -504,18 +633,26 @@ pair_explorer.widget()
 # %% [markdown]
 # Pick each class in turn: the map follows the creature with that head
 # colour, even where the model gives the class a probability of 0.00. Grad-CAM
-# is class-discriminative.
+# is class-discriminative. For a class no creature in the scene has, there is
+# nothing to follow, and what is left is the background rectangle of
+# section 2 (try green).
 #
 # Now all four methods of the theory, explaining each of the two classes of
 # a scene. The guided methods give one gradient per colour channel; we show,
 # and later score, its largest absolute value over the three channels at each
-# pixel. Occlusion hides 8x8 patches at stride 8 (64 patch positions),
+# pixel. We draw it as an image in grey, not over the scene: black is no
+# gradient, white is the map's 99th percentile or more
+# (`course_utils.plots.show_gradient`). Scaled to its single largest pixel
+# instead, as the overlays are, only a few dozen of the 4,096 pixels would
+# be visible. Grad-CAM and occlusion, coarse maps, are laid over the scene.
+# Occlusion hides 8x8 patches at stride 8 (64 patch positions),
 # filled with the scene's mean colour. First the cat-and-dog case: the first
 # pair scene in which the two creatures' classes are the model's two highest
 # scores.
 
 # %%
 METHODS = ("guided backprop", "Grad-CAM", "Guided Grad-CAM", "occlusion")
+GUIDED = ("guided backprop", "Guided Grad-CAM")  # pixel-level gradients, drawn as images
 
 
 def pixel_strength(gradient):
@@ -568,15 +705,36 @@ def show_four_methods(rows):
                 draw_box(row[0], box, GT_COLOUR)
         for ax, name in zip(row[1:], METHODS):
             cam_map = cached[c][name][n]
-            overlay_map(
-                image,
-                cam_map.clamp(min=0) if name == "occlusion" else cam_map,
-                ax,
-                title=name,
-                colorbar=False,
-            )
-    add_colorbar([ax for row in axes for ax in row[1:]])
+            if name in GUIDED:
+                show_gradient(cam_map, ax, title=f"{name}\n|gradient|")
+            else:
+                overlay_map(image, cam_map.clamp(min=0), ax, title=name, colorbar=False)
+    add_colorbar([row[k] for row in axes for k in (2, 4)])
     return fig
+
+
+def share_on_creatures(i, c):
+    """Per method, the share of the map's positive part (at 64x64) on the creature of class c and
+    on the other creature of pair scene i."""
+    n = shown_scenes.index(i)
+    k = pair.labels[i].tolist().index(c) if c in pair.labels[i].tolist() else None
+    shares = {}
+    for name in METHODS:
+        up = upsample(cached[c][name][n : n + 1].clamp(min=0), 64)[0]
+        total = up.sum().clamp(min=1e-12)
+        own = (up * pair.masks[i, k]).sum() / total if k is not None else float("nan")
+        other = (up * pair.masks[i, 1 - k]).sum() / total if k is not None else float("nan")
+        shares[name] = (own, other)
+    return shares
+
+
+def print_shares(rows):
+    print(f"{'scene, class':<16}" + "".join(f"{name:>17}" for name in METHODS))
+    print(f"{'':<16}" + "".join(f"{'own   other':>17}" for _ in METHODS))
+    for i, c in rows:
+        shares = share_on_creatures(i, c)
+        print(f"{f'{i}, {CLASS_NAMES[c]}':<16}"
+              + "".join(f"{own:>11.3f}{other:>6.3f}" for own, other in shares.values()))
 
 
 cat_and_dog = shown_scenes[0]
@@ -584,11 +742,24 @@ show_four_methods([(cat_and_dog, c) for c in pair.labels[cat_and_dog].tolist()])
 plt.show()
 
 # %% [markdown]
-# For each class, all four methods point at the creature with that head
-# colour. Guided backprop marks a few sharp pixels on the head; Grad-CAM a
-# blob the size of its 4x4-pixel cells, centred on the head; Guided Grad-CAM
-# keeps the sharp pixels inside Grad-CAM's blob; occlusion, a coarse blob
-# whose cells are its 8x8 patches.
+# How much of each map lies on the explained creature ("own") and on the
+# other one? Shares of the map's positive part, at 64x64 (the creatures
+# cover about 4% of the image each):
+
+# %%
+# NBVAL_CHECK_OUTPUT
+print_shares([(cat_and_dog, c) for c in pair.labels[cat_and_dog].tolist()])
+
+
+# %% [markdown]
+# For each class, Grad-CAM, Guided Grad-CAM and occlusion put their map on
+# the creature with that head colour and almost none of it (0.004 at most)
+# on the other one. Guided backprop's image shows the head of the explained
+# class brightest, but the other creature's head too: 0.241 of its map for
+# red, 0.157 for blue, lies on the other creature. Guided Grad-CAM keeps the
+# sharp outline of the head inside Grad-CAM's blob (0.790 and 0.756 of it on
+# the creature); Grad-CAM's blob has the size of its 4x4-pixel cells, and
+# occlusion's of its 8x8 patches.
 #
 # The first pair scene is harder. The model is sure it shows a red creature;
 # the green one, on the right, gets a score far below zero. What do the four
@@ -598,26 +769,42 @@ plt.show()
 show_four_methods([(0, c) for c in pair.labels[0].tolist()])
 plt.show()
 
+# %%
+# NBVAL_CHECK_OUTPUT
+print_shares([(0, c) for c in pair.labels[0].tolist()])
+green = CLASS_NAMES.index("green")
+signed = cached[green]["occlusion"][shown_scenes.index(0)]  # 8x8 patch positions
+print(f"occlusion of green, scene 0: drops from {signed.min():.1f} to {signed.max():.1f}")
+# Green on scene 1, which has no green creature: the dropdown's default below.
+absent = grad_cam(flatten, flatten.features, pair.images[1:2], green)
+absent_hires = hires_cam(flatten, flatten.features, pair.images[1:2], green)
+print("green on scene 1 (no green creature), cells >= 0.5 of the map's maximum: "
+      f"Grad-CAM {(min_max_normalise(absent) >= 0.5).float().mean():.3f}, "
+      f"HiResCAM {(min_max_normalise(absent_hires) >= 0.5).float().mean():.3f}")
+
 # %% [markdown]
 # For red, the four methods agree again. For green they do not. **Guided
-# backprop** draws nearly the same picture as for red, the red head: it shows
-# what excites the network's neurons, whichever class we ask about. This is
-# the Grad-CAM paper's finding: guided backprop is sharp but not
-# class-discriminative. **Grad-CAM** finds the green head although the model
-# is sure the scene is not green: the features there would raise green's score,
-# and the rest of the scene lowers it more. **Guided Grad-CAM** inherits that:
-# the sharp pixels of guided backprop, kept only on the green creature.
-# **Occlusion** is weak and scattered for green: hiding any one 8x8 patch
-# barely moves a score of −32.5, and its strongest spot lies on the red
-# creature's body, with a fainter one at the green head.
+# backprop** draws nearly the same picture as for red, the red head bright:
+# more of its map lies on the red creature (0.274) than on the green one
+# (0.244). It shows what excites the network's neurons, whichever class we
+# ask about. This is the Grad-CAM paper's finding: guided backprop is sharp
+# but not class-discriminative. **Grad-CAM** finds the green head although
+# the model is sure the scene is not green: the features there would raise
+# green's score, and the rest of the scene lowers it more. Only 0.214 of its
+# map lies on the green creature, though; most of the rest is the background
+# rectangle of section 2. **Guided Grad-CAM** keeps guided backprop's sharp
+# pixels only on the green creature (0.721 of its map, 0.003 on the red
+# one), outlining its head and striped body. **Occlusion** for green is
+# small where it is positive: hiding one 8x8 patch lowers green's score by
+# 2.5 at most. Hiding a patch can also *raise* it, by up to 38.0 (the first
+# number printed). Its positive part is split between the green creature
+# (0.248) and the red one's body (0.162).
 #
 # We drew occlusion's *positive part* above. The raw occlusion map is signed:
 # hiding a patch can also *raise* the score. Here is green's occlusion map on
 # scene 0, raw and rectified, each normalised to [0, 1]:
 
 # %%
-green = CLASS_NAMES.index("green")
-signed = cached[green]["occlusion"][shown_scenes.index(0)]
 fig = compare_maps(
     pair.images[0], {"occlusion, signed": signed, "occlusion, positive part": signed.clamp(min=0)}
 )
@@ -625,14 +812,17 @@ plt.show()
 
 # %% [markdown]
 # The signed map is dominated by its most negative cell: hiding the red
-# head *raises* green's score a lot, and normalising to [0, 1] pushes every
+# head *raises* green's score by 38.0, and normalising to [0, 1] pushes every
 # other cell of the image close to 1, so the whole scene looks "important
 # for green". Its positive part shows only what green's score relies on.
 # This is Grad-CAM's ReLU again (theory section 2): keep the evidence *for*
 # the class; what argues against it is a different map (section 7).
 #
 # Pick any class for both scenes with the dropdown, the two classes absent
-# from them included:
+# from them included. The default, green, has no creature in scene 1: there
+# Grad-CAM lights the background rectangle of section 2, with 0.465 of its
+# cells at half its maximum or more, against 0.012 for HiResCAM (last line
+# printed above):
 
 # %%
 class_choice = widgets.Dropdown(
@@ -663,8 +853,8 @@ widgets.VBox([class_choice, four_methods_output])
 # 64x64, so the peak is a pixel), and count a hit if it lies on that
 # creature's mask. A map whose top is flat (a plateau of tied pixels, or
 # pixels within 0.1% of its range of the maximum) scores the share of its
-# peak pixels that hit, as in notebook 01. We play at two tolerances: 0 pixels (exactly on the mask)
-# and 4 pixels (the paper's 15 pixels at 224x224, scaled to our 64x64 scenes;
+# peak pixels that hit, as in notebook 01. We play at two tolerances: 0 pixels (exactly on
+# the mask) and 4 pixels (the paper's 15 pixels at 224x224, scaled to our 64x64 scenes;
 # also the size of one cell of a 16x16 map). The baseline map peaks at the
 # image centre, whatever the scene.
 #
@@ -696,7 +886,8 @@ for k, side in enumerate(("left", "right")):
         # The peak on the *other* creature: the map points at the wrong object (both sides pooled).
         other = pointing_game(maps, subset.masks[:, 1 - k], tolerance=4)
         hits[name]["other", 4] = hits[name].get(("other", 4), 0.0) + other / 2
-        flat_tops[name] = flat_tops.get(name, 0) + int((peak_pixels(maps).flatten(1).sum(1) > 1).sum())
+        several = int((peak_pixels(maps).flatten(1).sum(1) > 1).sum())
+        flat_tops[name] = flat_tops.get(name, 0) + several
 
 print(f"pointing game, flatten_cnn, {len(subset)} pair scenes: "
       "share of peaks on the explained creature")
@@ -726,8 +917,9 @@ print("maps with a flat top (of 100): "
 #   even at 0 pixels.
 # - **Occlusion** needs the tolerance: its peak is the centre of an 8x8
 #   patch, often just off a slim creature. It also lands on the other
-#   creature more often than Grad-CAM does (scene 0 showed why: hiding one
-#   patch barely moves a score the model has already pushed far below zero).
+#   creature more often than Grad-CAM does (scene 0 showed why: for a class
+#   the model has pushed far below zero, green there, hiding one patch lowers
+#   the score by 2.5 at most, while hiding the red head raises it by 38.0).
 #   A finer stride might help; try `stride=4` (225 positions, about 3.5 times
 #   the cost).
 # - The **centre baseline** is far behind every method: these scenes put their
@@ -879,6 +1071,77 @@ plt.show()
 # the blue head, where the coarse map peaks) raises $y^{\text{red}}$ by about
 # one point, random pixels change nothing visible, and removing the Grad-CAM
 # region, the red head, sends the score below zero.
+#
+# **Beyond one class: a margin.** Grad-CAM explains any differentiable score
+# (theory section 1). "Why red *rather than* green?" is the margin
+# $y^a - y^b$ between the two creatures' classes, one scalar per scene. We
+# wrap the model so that its only output is that margin; the library's
+# `grad_cam` then explains it like a class score (target 0, the only
+# output), and `counterfactual_grad_cam` shows what lowers it. The gradient
+# is linear, so the margin's weights are $\alpha^a_k - \alpha^b_k$: the
+# map before the ReLU is the difference of the two classes' maps, which the
+# first line checks.
+
+# %%
+class Margin(torch.nn.Module):
+    """A model whose one output is the margin y^a - y^b, for classes a[n], b[n] of image n."""
+
+    def __init__(self, model, a, b):
+        super().__init__()
+        self.model, self.a, self.b = model, a, b
+
+    def forward(self, x):
+        scores = self.model(x)
+        n = torch.arange(len(x))
+        return (scores[n, self.a] - scores[n, self.b])[:, None]
+
+
+right_class = pair.labels[:, 1]
+margin = Margin(flatten, left_class, right_class)  # y(left class) - y(right class)
+for_margin = grad_cam(margin, flatten.features, pair.images, 0)
+against_margin = counterfactual_grad_cam(margin, flatten.features, pair.images, 0)
+
+
+def signed_map(classes):
+    """flatten_cnn's sum_k alpha_k^c A^k before the ReLU, at model.features, class classes[n]."""
+    reading = read_layer(flatten, flatten.features, pair.images, classes, method="by hand")
+    return torch.einsum("nk,nkij->nij", reading.gradient.mean(dim=(2, 3)), reading.activation)
+
+# %%
+# NBVAL_CHECK_OUTPUT
+difference = signed_map(left_class) - signed_map(right_class)
+print("max |margin's map - (left class's map - right class's map)|: "
+      f"{(for_margin - against_margin - difference).abs().max():.3f}")
+print(f"{'peak of (4-pixel tolerance)':<36}{'on left creature':>18}{'on right creature':>19}")
+for label, maps in (("positive part (for y^a - y^b)", for_margin),
+                    ("negative part (against)", against_margin)):
+    up = upsample(maps, 64)
+    print(f"{label:<36}{pointing_game(up, pair.masks[:, 0], tolerance=4):>18.3f}"
+          f"{pointing_game(up, pair.masks[:, 1], tolerance=4):>19.3f}")
+
+# %%
+fig, axes = plt.subplots(
+    2, 3, figsize=(FIG_WIDTH * 0.75, FIG_WIDTH / 2 + 0.4), layout="constrained"
+)
+for row, i in zip(axes, shown_scenes):
+    a, b = CLASS_NAMES[left_class[i]], CLASS_NAMES[right_class[i]]
+    show_image(pair.images[i], row[0], title=f"scene {i}")
+    overlay_map(pair.images[i], for_margin[i], row[1], title=f"for y({a}) - y({b})",
+                colorbar=False)
+    overlay_map(pair.images[i], against_margin[i], row[2], title=f"against y({a}) - y({b})",
+                colorbar=False)
+add_colorbar(list(axes[:, 1:].flat))
+plt.show()
+
+# %% [markdown]
+# One map, both creatures. The margin's map before the ReLU is exactly the
+# difference of the two classes' maps (first line). Its positive part, what
+# raises $y^a - y^b$, peaks on the left creature in 0.990 of the 200 scenes;
+# its negative part, what lowers it, peaks on the right creature in 0.995.
+# In scene 0 the "against" map also lights the background: green's map
+# enters the margin with a minus sign, and brings its rectangle with it. The
+# same wrapper explains any scalar the model computes: a sum of classes, a
+# probability, a captioning model's log-probability of a sentence.
 
 # %% [markdown]
 # ### 8. A real photograph (when the pretrained weights can be had)
@@ -916,15 +1179,21 @@ if loaded is not None:
 #   change to the model.
 # - Computed by hand with a forward hook and `torch.autograd.grad`, it gave
 #   the library's numbers to rounding error.
-# - It explains heads CAM cannot read (`flatten_cnn`) and any layer. Early
-#   layers give sharp maps that are high on a few pixels; the last layer's
-#   maps sit on the creature best, and an intermediate layer can even give
-#   empty maps: the average gradient is a rough summary of many layers.
-# - On a GAP + linear model it *is* CAM: $\mathrm{ReLU}(M_c)/Z$, $Z = 256$ for
-#   our 16x16 maps.
+# - It explains heads CAM cannot read (`flatten_cnn`) and any layer. On a
+#   GAP + linear model it *is* CAM, $\mathrm{ReLU}(M_c)/Z$ with $Z = 256$ for
+#   our 16x16 maps; on any other head the averaged gradient is a summary. On
+#   `flatten_cnn` it lights a background rectangle for green; HiResCAM, the
+#   gradient times the activation position by position, puts about a third
+#   as much map on the background, but points at the creature less often at
+#   the last layer.
+# - Depth is no steady improvement: the last block's Grad-CAM points best,
+#   block 2 beats block 3, and at block 3 one map in five is empty (below 0
+#   everywhere before the ReLU), which HiResCAM's maps never are.
 # - On two-creature scenes, Grad-CAM and Guided Grad-CAM point at the right
 #   creature nearly always. Guided backprop alone is sharp but not
 #   class-discriminative: a quarter of its peaks fall on the other creature.
+#   Gradients are images: drawn in grey, clipped at their 99th percentile,
+#   they show the edges; scaled to their single largest pixel they look blank.
 #   Occlusion needs no gradient but is coarse and costly, and a signed map
 #   needs its positive part, as Grad-CAM has its ReLU. The pointing game turns
 #   "looks right" into a number, and shows that the tolerance matters for
@@ -933,6 +1202,9 @@ if loaded is not None:
 #   it shows raises the class score (most where the model had argued hardest
 #   against the class), while removing the Grad-CAM region lowers it: a claim
 #   about the model, tested on the model.
+# - Any differentiable scalar can be explained: the margin $y^a - y^b$ of a
+#   pair scene has its positive part on one creature and its negative part
+#   on the other.
 # - The same call, `grad_cam(model, layer, images, target)`, explains an
 #   ImageNet ResNet-18 at `layer4` on a real photo, when its weights can be had.
 #
@@ -949,13 +1221,23 @@ if loaded is not None:
 # checks say "Not yet" until you fill them in. Worked solutions are at the
 # very end.
 #
-# **Exercise 1: the constant.** On `gap_cnn`'s last feature maps (16x16),
-# Grad-CAM $= k \cdot \mathrm{ReLU}(\text{CAM})$. What is $k$? Derive it first,
-# then check it with the numbers of practical section 4.
+# **Exercise 1: what the ReLU throws away.** (a) Write `signed_grad_cam`,
+# Grad-CAM's map *before* its ReLU, $\sum_k \alpha_k^c A^k$, one `[h, w]` map
+# per image. `read_layer(model, layer, images, target, method="mine")` (from
+# `course_utils.hooks`) gives you the activation and the gradient.
+# (b) Pair scene 0 shows a red creature (left) and a green one; the model is
+# sure it is red. Guess first: at what share of the 256 cells of red's map is
+# the weighted sum *below* 0? Then compute it with your function.
 
 # %%
-answer = None  # a number
-checks.check_gap_constant(answer)
+def signed_grad_cam(model, layer, images, target=None):
+    """sum_k alpha_k^c A^k, without the ReLU: [N, h, w]."""
+    raise NotImplementedError  # your code here
+
+
+share_negative = None  # a number between 0 and 1
+display(checks.check_signed_grad_cam(signed_grad_cam))
+display(checks.check_negative_share(share_negative))
 
 # %% [markdown]
 # **Exercise 2: alpha by hand.** A toy layer has two 2x2 feature maps,
@@ -972,18 +1254,26 @@ checks.check_toy_alpha(alpha)
 
 
 # %% [markdown]
-# **Exercise 3: the weighting rule.** pytorch-grad-cam writes each method as
-# its weighting rule. Write Grad-CAM's: a function from the gradient
-# $\partial y^c / \partial A$, shape `[N, K, h, w]`, to the weights
-# $\alpha$, shape `[N, K]`.
+# **Exercise 3: occlusion by hand, and its score.** (a) Write
+# `occlude(model, images, classes, patch)`: for each patch position on a grid
+# of step `patch` (8x8 positions for `patch=8`), fill that patch of every
+# image with the image's mean colour and record the *drop* of the class
+# score, $y^c(x) - y^c(x \text{ occluded})$, logits before softmax; return
+# `[N, H / patch, W / patch]`. Use `torch.no_grad()`: no gradient is needed.
+# (b) Score your maps with the pointing game: on the first 20 pair scenes,
+# explain the left creature's class, upsample the maps to 64x64 and play with
+# a tolerance of 4 pixels. Compare with occlusion's row in the table of
+# section 6 (50 scenes, stride 8 too).
 
 # %%
-def alpha_rule(gradient):
-    """Grad-CAM's channel weights: gradient [N, K, h, w] -> alpha [N, K]."""
+def occlude(model, images, classes, patch=8):
+    """Occlusion drops [N, H // patch, W // patch], patches filled with each image's mean."""
     raise NotImplementedError  # your code here
 
 
-checks.check_alpha_rule(alpha_rule)
+occlusion_hits = None  # the pointing-game score, a number between 0 and 1
+display(checks.check_occlusion(occlude))
+display(checks.check_occlusion_pointing(occlusion_hits))
 
 # %% [markdown]
 # **Exercise 4: which creature?** Pair scene 3 has a red creature on the left
@@ -1006,9 +1296,19 @@ display(checks.check_pointed_object(answer_b, index=3, class_index=2))
 # Try the exercises first. Each solution below runs its check.
 
 # %%
-# Exercise 1: dy^c/dA^k_ij = w_k^c / (h * w) at every position, so alpha_k^c = w_k^c / 256.
-answer = 1 / (16 * 16)
-checks.check_gap_constant(answer)
+# Exercise 1: alpha_k^c is the spatial mean of the gradient; the map is the weighted sum of
+# the feature maps, without the ReLU.
+def signed_grad_cam(model, layer, images, target=None):
+    """sum_k alpha_k^c A^k, without the ReLU: [N, h, w]."""
+    reading = read_layer(model, layer, images, target, method="signed_grad_cam")
+    alpha = reading.gradient.mean(dim=(2, 3))  # [N, K]
+    return torch.einsum("nk,nkij->nij", alpha, reading.activation)
+
+
+red_map = signed_grad_cam(flatten, flatten.features, pair.images[0:1], 0)
+share_negative = (red_map < 0).float().mean().item()
+display(checks.check_signed_grad_cam(signed_grad_cam))
+display(checks.check_negative_share(share_negative))
 
 # %%
 # Exercise 2: dy/dA^1 = [[3, 0], [0, 1]], mean 1;
@@ -1020,13 +1320,30 @@ checks.check_toy_alpha(alpha)
 
 
 # %%
-# Exercise 3: the spatial mean, one number per image and channel.
-def alpha_rule(gradient):
-    """Grad-CAM's channel weights: gradient [N, K, h, w] -> alpha [N, K]."""
-    return gradient.mean(dim=(2, 3))
+# Exercise 3: one batch of occluded copies per patch position; the drop of each image's own
+# class score.
+@torch.no_grad()
+def occlude(model, images, classes, patch=8):
+    """Occlusion drops [N, H // patch, W // patch], patches filled with each image's mean."""
+    n, _, height, width = images.shape
+    fill = images.mean(dim=(2, 3), keepdim=True).expand_as(images)
+    n_index = torch.arange(n)
+    clean = model(images)[n_index, classes]
+    drops = torch.empty(n, height // patch, width // patch)
+    for i in range(height // patch):
+        for j in range(width // patch):
+            rows, cols = slice(i * patch, (i + 1) * patch), slice(j * patch, (j + 1) * patch)
+            hidden = images.clone()
+            hidden[:, :, rows, cols] = fill[:, :, rows, cols]
+            drops[:, i, j] = clean - model(hidden)[n_index, classes]
+    return drops
 
 
-checks.check_alpha_rule(alpha_rule)
+first = pair[:20]
+hand_maps = upsample(occlude(flatten, first.images, first.labels[:, 0]), 64)
+occlusion_hits = pointing_game(hand_maps, first.masks[:, 0], tolerance=4)
+display(checks.check_occlusion(occlude))
+display(checks.check_occlusion_pointing(occlusion_hits))
 
 
 # %%

@@ -23,6 +23,7 @@ from course_utils.cam import (
     grad_cam,
     guided_backprop,
     guided_grad_cam,
+    hires_cam,
     occlusion_map,
 )
 from course_utils.models import ACoL, ConvHeadCNN, FlattenCNN, GapCNN
@@ -165,11 +166,12 @@ def all_hooks(model: nn.Module) -> list:
     return hooks
 
 
-# The six methods with one calling convention, for the hygiene tests.
+# The seven methods with one calling convention, for the hygiene tests.
 METHODS = {
     "cam": lambda m, x, t=None: class_activation_map(m, x, t),
     "grad_cam": lambda m, x, t=None: grad_cam(m, m.features, x, t),
     "counterfactual": lambda m, x, t=None: counterfactual_grad_cam(m, m.features, x, t),
+    "hires_cam": lambda m, x, t=None: hires_cam(m, m.features, x, t),
     "guided_backprop": lambda m, x, t=None: guided_backprop(m, x, t),
     "guided_grad_cam": lambda m, x, t=None: guided_grad_cam(m, m.features, x, t),
     "occlusion": lambda m, x, t=None: occlusion_map(m, x, t, patch=16, stride=16),
@@ -346,6 +348,58 @@ def test_grad_cam_minus_counterfactual_is_the_map_before_relu(gap, images) -> No
     # ReLU(z) - ReLU(-z) = z, and on a GAP model z = CAM / hw.
     diff = grad_cam(gap, gap.features, images, 2) - counterfactual_grad_cam(gap, gap.features, images, 2)
     torch.testing.assert_close(diff, class_activation_map(gap, images, 2) / 256, atol=1e-7, rtol=1e-4)
+
+
+def test_hires_cam_by_hand_on_a_quadratic_score() -> None:
+    # dS_c/dA^k_ij = 2 u_ck A^k_ij, so the element-wise map is ReLU(sum_k 2 u_ck (A^k_ij)^2): it
+    # uses the gradient at each position, where Grad-CAM would use its mean.
+    u = torch.tensor([[1.0, -2.0, 0.5], [0.0, 1.0, 1.0]])
+    model = QuadraticOnPixels(u)
+    x = torch.randn(2, 3, 5, 5, generator=torch.Generator().manual_seed(4))
+    for c in range(2):
+        expected = F.relu((2 * u[c][None, :, None, None] * x * x).sum(1))
+        torch.testing.assert_close(hires_cam(model, model.features, x, c), expected)
+        assert not torch.allclose(hires_cam(model, model.features, x, c), grad_cam(model, model.features, x, c))
+
+
+def test_hires_cam_tiny_numbers_by_hand() -> None:
+    # Class 0 sees only channel 0's top-left pixel (weight 4): the map is 4 * A^0_00 there and 0
+    # elsewhere, where Grad-CAM spreads alpha_0 = 1 over every position.
+    v = torch.zeros(2, 3, 2, 2)
+    v[0, 0, 0, 0] = 4.0
+    model = LinearOnPixels(v, bias=torch.zeros(2))
+    x = torch.zeros(1, 3, 2, 2)
+    x[0, 0] = torch.tensor([[1.0, -2.0], [3.0, 0.0]])
+    assert torch.equal(hires_cam(model, model.features, x, 0), torch.tensor([[[4.0, 0.0], [0.0, 0.0]]]))
+    assert torch.equal(grad_cam(model, model.features, x, 0), torch.tensor([[[1.0, 0.0], [3.0, 0.0]]]))
+
+
+@pytest.mark.parametrize("bias", [False, True])
+def test_hires_cam_is_grad_cam_on_gap_models(gap, images, bias) -> None:
+    # On GAP + linear the gradient w_k^c / hw is the same at every position: it is its own mean.
+    if bias:
+        with torch.no_grad():
+            gap.fc = nn.Linear(64, 4, bias=True)
+            gap.fc.bias.fill_(3.0)
+    total = 0.0
+    for c in range(4):
+        got = hires_cam(gap, gap.features, images, c)
+        assert got.shape == (3, 16, 16)
+        torch.testing.assert_close(got, grad_cam(gap, gap.features, images, c), atol=1e-7, rtol=1e-4)
+        total += got.sum().item()
+    assert total > 0  # not just two empty maps that agree
+
+
+def test_hires_cam_on_a_flatten_head_follows_the_max_pool() -> None:
+    # FlattenCNN max-pools 16x16 to 8x8 before its linear layers: in each 2x2 window only the
+    # largest activation of a channel gets a gradient, so its map differs from Grad-CAM's.
+    torch.manual_seed(5)
+    model = trained_stats(FlattenCNN())
+    x = torch.rand(2, 3, 64, 64, generator=torch.Generator().manual_seed(2))
+    got = hires_cam(model, model.features, x, 1)
+    assert got.shape == (2, 16, 16) and (got >= 0).all()
+    assert not torch.allclose(got, grad_cam(model, model.features, x, 1))
+    assert not all_hooks(model)
 
 
 @pytest.mark.parametrize("model_class", [GapCNN, FlattenCNN, ConvHeadCNN, ACoL])
@@ -654,7 +708,7 @@ def test_bad_target(method, target, error, message, gap, images) -> None:
         METHODS[method](gap, images, target)
 
 
-@pytest.mark.parametrize("explain", [grad_cam, counterfactual_grad_cam, guided_grad_cam])
+@pytest.mark.parametrize("explain", [grad_cam, counterfactual_grad_cam, hires_cam, guided_grad_cam])
 def test_bad_layer(explain, gap, images) -> None:
     with pytest.raises(ValueError, match="not a submodule of the model"):
         explain(gap, nn.Conv2d(64, 64, 1), images)

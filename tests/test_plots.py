@@ -79,6 +79,77 @@ def test_overlay_map_without_colorbar_and_with_nearest_upsampling(scenes):
     np.testing.assert_allclose(ax.images[-1].get_array(), to_image(cam_map, 64, "nearest").numpy())
 
 
+# --- gradients as images -----------------------------------------------------------
+
+
+def test_show_gradient_clips_the_magnitude_at_the_percentile():
+    # 10,000 magnitudes 1..10,000 (one colour channel holds them): the 99th percentile is
+    # 9,900.01, so values from there on are white, and half of it is mid grey.
+    values = torch.arange(1.0, 10_001.0).view(100, 100)
+    gradient = torch.zeros(3, 100, 100)
+    gradient[1] = -values  # the sign does not matter for the magnitude
+    ax = plots.show_gradient(gradient, title="guided backprop")
+    drawn = np.asarray(ax.images[-1].get_array())
+    q = np.percentile(values.numpy(), 99)
+    assert drawn.shape == (100, 100)
+    assert drawn.min() >= 0.0 and drawn.max() == 1.0
+    np.testing.assert_allclose(drawn.flatten()[:9900], values.numpy().flatten()[:9900] / q, rtol=1e-6)
+    assert (drawn.flatten()[9901:] == 1.0).all()  # the top 1% saturate
+    assert ax.images[-1].get_clim() == (0.0, 1.0) and ax.images[-1].get_cmap().name == "gray"
+    assert ax.get_title() == "guided backprop"
+
+
+def test_show_gradient_percentile_100_is_min_max_scaling_and_keeps_few_pixels_visible():
+    # One large value among small ones: scaled to the largest value, everything else is near black.
+    gradient = torch.full((3, 64, 64), 0.01)
+    gradient[0, 5, 5] = 10.0
+    full = plots.gradient_array(gradient, percentile=100)
+    assert full.max() == 1.0 and (full > 0.5).sum() == 1
+    clipped = plots.gradient_array(gradient)  # 99th percentile: 0.01, so every pixel is white
+    assert (clipped == 1.0).all()
+
+
+def test_show_gradient_signed_is_mid_grey_at_zero_and_stays_in_range():
+    gradient = torch.randn(3, 32, 32, generator=torch.Generator().manual_seed(0)) * 5
+    gradient[:, 0, 0] = 0.0
+    ax = plots.show_gradient(gradient, signed=True, percentile=95)
+    drawn = np.asarray(ax.images[-1].get_array())
+    assert drawn.shape == (32, 32, 3)
+    assert drawn.min() == 0.0 and drawn.max() == 1.0  # the top 5% saturate on both sides
+    np.testing.assert_allclose(drawn[0, 0], 0.5)
+    q = np.percentile(gradient.abs().numpy(), 95)
+    np.testing.assert_allclose(drawn, np.clip(0.5 + 0.5 * gradient.permute(1, 2, 0).double().numpy() / q, 0, 1), atol=1e-6)
+
+
+@pytest.mark.parametrize("signed", [False, True])
+def test_show_gradient_of_a_zero_gradient_is_flat_not_nan(signed):
+    drawn = plots.gradient_array(torch.zeros(3, 8, 8), signed=signed)
+    assert np.isfinite(drawn).all()
+    assert (drawn == (0.5 if signed else 0.0)).all()
+
+
+def test_show_gradient_takes_one_map_too():
+    drawn = plots.gradient_array(torch.tensor([[0.0, -1.0], [2.0, 4.0]]), percentile=100)
+    np.testing.assert_allclose(drawn, [[0.0, 0.25], [0.5, 1.0]])
+
+
+@pytest.mark.parametrize(
+    ("bad", "kwargs", "says"),
+    [
+        (torch.rand(1, 3, 8, 8), {}, r"gradient must be a float tensor \[3, H, W\]"),
+        (torch.rand(4, 8, 8), {}, r"\[3, H, W\]"),
+        (torch.zeros(3, 8, 8, dtype=torch.long), {}, r"\[3, H, W\]"),
+        (np.zeros((3, 8, 8)), {}, r"\[3, H, W\]"),
+        (torch.rand(3, 8, 8), {"percentile": 0}, r"percentile must be a number in \(0, 100\]"),
+        (torch.rand(3, 8, 8), {"percentile": 99.9 * 2}, "percentile"),
+        (torch.full((3, 8, 8), float("nan")), {}, "NaN"),
+    ],
+)
+def test_show_gradient_bad_input_says_what_is_expected(bad, kwargs, says):
+    with pytest.raises(ValueError, match=says):
+        plots.show_gradient(bad, **kwargs)
+
+
 @pytest.mark.parametrize("bad_map", [torch.rand(1, 16, 16), torch.rand(16), torch.ones(4, 4, dtype=torch.long)])
 def test_overlay_map_rejects_maps_that_are_not_one_float_map(scenes, bad_map):
     with pytest.raises(ValueError, match="cam_map"):
