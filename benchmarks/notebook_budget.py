@@ -72,6 +72,7 @@ class NotebookRun:
     memory_mb: float
     kernel_start: float
     cells: list[tuple[float, str]] = field(default_factory=list)  # (seconds, first line) per code cell
+    memory_steps: list[tuple[float, str]] = field(default_factory=list)  # (MB the peak grew, first line)
 
 
 def first_line(source: str) -> str:
@@ -88,14 +89,17 @@ def run(path: Path) -> NotebookRun:
     with client.setup_kernel():
         kernel_start = time.perf_counter() - start
         pid = client.km.provisioner.process.pid
-        cells = []
+        cells, memory_steps, peak = [], [], peak_rss_mb(pid)
         for index, cell in enumerate(notebook.cells):
             cell_start = time.perf_counter()
             client.execute_cell(cell, index)
             if cell.cell_type == "code":
                 cells.append((time.perf_counter() - cell_start, first_line(cell.source)))
+                new_peak = peak_rss_mb(pid)
+                memory_steps.append((new_peak - peak, first_line(cell.source)))
+                peak = new_peak
         memory = peak_rss_mb(pid)
-    return NotebookRun(time.perf_counter() - start, memory, kernel_start, cells)
+    return NotebookRun(time.perf_counter() - start, memory, kernel_start, cells, memory_steps)
 
 
 def where_the_time_goes(result: NotebookRun) -> str:
@@ -103,6 +107,8 @@ def where_the_time_goes(result: NotebookRun) -> str:
     slowest = sorted(rest, reverse=True)[:3]
     parts = [f"kernel start {result.kernel_start:.1f} s", f"imports {imports[0]:.1f} s"]
     parts += [f"`{line}` {seconds:.1f} s" for seconds, line in slowest]
+    growth = sorted(result.memory_steps, reverse=True)[:2]
+    parts += [f"peak memory +{mb:.0f} MB at `{line}`" for mb, line in growth if mb > 0]
     return "; ".join(parts)
 
 

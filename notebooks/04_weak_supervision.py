@@ -230,7 +230,7 @@ from course_utils.plots import (
     show_image,
 )
 from course_utils.scenes import CLASS_NAMES, Scenes, make_pair_scenes, make_scenes
-from course_utils.train import TrainConfig, accuracy, build_model, train
+from course_utils.train import TrainConfig, accuracy, build_model, predict, train
 from course_utils.widgets import ThresholdExplorer
 
 test = load_split("test")  # 1,000 frozen test scenes
@@ -339,8 +339,8 @@ print("the 100-label model on its own 100 training scenes: "
 # as the 1,000-label model.
 
 # %%
-with torch.no_grad():
-    pseudo = few_labels(pool.images[100:]).argmax(1)  # the model's guesses for the 900 scenes
+# the model's guesses for the 900 scenes, 250 at a time (all 900 at once would need 450 MB more)
+pseudo = predict(few_labels, pool.images[100:])
 pseudo_pool = Scenes(pool.images, torch.cat([pool.labels[:100], pseudo]), pool.masks, pool.boxes,
                      pool.part_masks)
 pseudo_labels = train_small(pseudo_pool, epochs=1)
