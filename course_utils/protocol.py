@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from course_utils.boxes import best_iou_per_image, component_boxes
+from course_utils.boxes import best_iou_per_image, component_boxes, largest_of_each_image
 from course_utils.checks import check_boxes, check_maps_and_masks, check_same_n, describe
 from course_utils.errors import CourseValueError
 from course_utils.localization import (
@@ -42,6 +42,7 @@ from course_utils.localization import (
     _counts_at_or_above,
     box_accuracy_from_ious,
     box_ious_at_thresholds,
+    box_ious_both_ways,
 )
 from course_utils.maps import min_max_normalise
 
@@ -69,6 +70,8 @@ class ScoreTables:
     true_pos: Tensor  #: ``[N, T]`` float64 (whole numbers)
     false_pos: Tensor  #: ``[N, T]`` float64 (whole numbers)
     foreground: Tensor  #: ``[N]`` float64 (whole numbers)
+    #: ``[T, N]`` float64, the largest component's IoU (the original MaxBoxAcc), if asked for
+    largest_ious: Tensor | None = None
 
     def __post_init__(self) -> None:
         t, n = self.ious.shape if self.ious.dim() == 2 else (None, None)
@@ -85,7 +88,10 @@ class ScoreTables:
 
     def __getitem__(self, index: slice | Tensor) -> ScoreTables:
         """The tables of a subset of the scenes (``tables[:200]``, ``tables[indices]``)."""
-        return ScoreTables(self.ious[:, index], self.true_pos[index], self.false_pos[index], self.foreground[index])
+        largest = None if self.largest_ious is None else self.largest_ious[:, index]
+        return ScoreTables(
+            self.ious[:, index], self.true_pos[index], self.false_pos[index], self.foreground[index], largest
+        )
 
 
 def pixel_counts(
@@ -109,17 +115,28 @@ def pixel_counts(
 
 
 def score_tables(
-    maps: Tensor, masks: Tensor, boxes: Tensor, *, cam_thresholds: Sequence[float] | Tensor | None = None
+    maps: Tensor,
+    masks: Tensor,
+    boxes: Tensor,
+    *,
+    cam_thresholds: Sequence[float] | Tensor | None = None,
+    with_largest: bool = False,
 ) -> ScoreTables:
     """:class:`ScoreTables` of image-sized maps ``[N, H, W]`` against the scenes' masks and boxes.
 
     ``ious`` is :func:`course_utils.localization.box_ious_at_thresholds`
     (every component's box); the pixel counts are :func:`pixel_counts`.
+    ``with_largest`` also keeps the largest component's IoUs (the original
+    MaxBoxAcc), from the same labelling (:func:`~course_utils.localization.box_ious_both_ways`).
     """
     check_same_n(maps, boxes, "maps and boxes")
     true_pos, false_pos = pixel_counts(maps, masks, cam_thresholds=cam_thresholds)
-    ious = box_ious_at_thresholds(maps, boxes, cam_thresholds=cam_thresholds)
-    return ScoreTables(ious, true_pos, false_pos, masks.flatten(1).sum(1).double().cpu())
+    largest = None
+    if with_largest:
+        ious, largest = box_ious_both_ways(maps, boxes, cam_thresholds=cam_thresholds)
+    else:
+        ious = box_ious_at_thresholds(maps, boxes, cam_thresholds=cam_thresholds)
+    return ScoreTables(ious, true_pos, false_pos, masks.flatten(1).sum(1).double().cpu(), largest)
 
 
 def shared_map_tables(
@@ -339,3 +356,61 @@ def whole_image_map(size: int = 64) -> Tensor:
     if not isinstance(size, int) or size < 2:
         raise CourseValueError(f"size must be an int >= 2, got {size!r}")
     return torch.ones(size, size)
+
+
+def largest_component_boxes(maps: Tensor, threshold: float) -> Tensor:
+    """The box of the largest 8-connected component of each map's :math:`\\tilde M_i \\ge t`: ``[N, 4]`` (int64).
+
+    The original MaxBoxAcc's one box per scene; ``(0, 0, 0, 0)`` (the no-box) where nothing is left.
+    """
+    if not isinstance(maps, Tensor) or maps.dim() != 3 or not maps.is_floating_point():
+        raise CourseValueError(f"maps must be a float tensor [N, H, W], got {describe(maps)}")
+    if not 0.0 <= threshold <= 1.0:
+        raise CourseValueError(f"threshold must lie in [0, 1], got {threshold}")
+    normalised = min_max_normalise(maps.detach()).cpu().numpy()
+    predicted, sizes, image = component_boxes(torch.from_numpy(normalised >= float(threshold)))
+    keep = largest_of_each_image(sizes, image, len(maps))
+    boxes = torch.zeros(len(maps), 4, dtype=torch.int64)
+    boxes[image[keep]] = predicted[keep]
+    return boxes
+
+
+def box_centres(boxes: Tensor) -> Tensor:
+    """Centres ``(x, y)`` of boxes ``[N, 4]`` ``(x0, y0, x1, y1)`` (x1, y1 exclusive): ``[N, 2]`` float64.
+
+    .. math:: c = \\big(\\tfrac{x_0 + x_1}{2},\\ \\tfrac{y_0 + y_1}{2}\\big)
+
+    in pixel coordinates, where pixel ``(x, y)`` covers ``[x, x + 1)``.
+    """
+    check_boxes(boxes)
+    b = boxes.double()
+    return torch.stack([(b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2], dim=1)
+
+
+def mask_centroids(masks: Tensor) -> Tensor:
+    """Centre of mass ``(x, y)`` of each mask ``[N, H, W]``: ``[N, 2]`` float64, at pixel centres.
+
+    .. math:: c = \\frac{1}{|m|} \\sum_{(x, y) \\in m} (x + \\tfrac12,\\ y + \\tfrac12)
+    """
+    if not isinstance(masks, Tensor) or masks.dim() != 3 or masks.dtype != torch.bool:
+        raise CourseValueError(f"masks must be a bool tensor [N, H, W], got {describe(masks)}")
+    counts = masks.flatten(1).sum(1).double()
+    if (counts == 0).any():
+        raise CourseValueError("every mask needs at least one True pixel to have a centroid")
+    ys = torch.arange(masks.shape[1], dtype=torch.float64) + 0.5
+    xs = torch.arange(masks.shape[2], dtype=torch.float64) + 0.5
+    m = masks.double()
+    return torch.stack([(m.sum(1) * xs).sum(1) / counts, (m.sum(2) * ys).sum(1) / counts], dim=1)
+
+
+def weighted_mean_interval(values: Tensor, weights: Tensor, level: float = 0.95) -> tuple[float, float, float]:
+    """``(mean, low, high)`` of per-scene values ``[N]``, the interval from bootstrap counts ``[B, N]``.
+
+    .. math:: \\bar v = \\frac1N \\sum_i v_i, \\qquad
+        [q_{(1-\\ell)/2}, q_{(1+\\ell)/2}] \\text{ of } \\frac{\\sum_i w_{b,i} v_i}{\\sum_i w_{b,i}}
+    """
+    if not isinstance(values, Tensor) or values.dim() != 1:
+        raise CourseValueError(f"values must be a 1-D tensor, one per scene, got {describe(values)}")
+    w = _check_weights(weights, len(values))
+    resampled = (w @ values.double()) / w.sum(1)
+    return values.double().mean().item(), *percentile_interval(resampled, level)
