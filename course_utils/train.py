@@ -70,7 +70,7 @@ ACOL_DELTAS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 """The grid of erase thresholds: it brackets the held-out optimum and holds the paper's 0.6."""
 EXTRA_SEEDS = (1, 2)
 """Training seeds beyond 0, for CAM's model and for the ACoL that the held-out split selects."""
-SELECTED_DELTA = 0.5
+SELECTED_DELTA = 0.4
 """The erase threshold chosen by MaxBoxAccV2 on the held-out split (notebook 05, section 7), among
 the seed-0 models of :data:`ACOL_DELTAS`, before any of them was scored on test; only it gets
 the extra seeds. The notebook checks that its held-out choice is this value."""
