@@ -34,15 +34,15 @@ import torch
 from torch import Tensor
 
 from course_utils.boxes import best_iou_per_image, component_boxes, largest_of_each_image
-from course_utils.checks import check_boxes, check_maps_and_masks, check_same_n, describe
+from course_utils.checks import check_boxes, check_same_n, describe
 from course_utils.errors import CourseValueError
 from course_utils.localization import (
     IOU_THRESHOLDS,
-    _as_thresholds,
-    _counts_at_or_above,
+    as_thresholds,
     box_accuracy_from_ious,
     box_ious_at_thresholds,
     box_ious_both_ways,
+    pixel_counts,
 )
 from course_utils.maps import min_max_normalise
 
@@ -94,26 +94,6 @@ class ScoreTables:
         )
 
 
-def pixel_counts(
-    maps: Tensor, masks: Tensor, *, cam_thresholds: Sequence[float] | Tensor | None = None
-) -> tuple[Tensor, Tensor]:
-    """Per scene and threshold, the object and background pixels at or above it: two ``[N, T]``.
-
-    .. math::
-        TP_i(t) = |\\{p \\in \\text{object}_i : \\tilde M_i(p) \\ge t\\}|, \\qquad
-        FP_i(t) = |\\{p \\notin \\text{object}_i : \\tilde M_i(p) \\ge t\\}|
-
-    Summed over scenes they give :func:`course_utils.localization.pixel_precision_recall`.
-    """
-    check_maps_and_masks(maps, masks)
-    thresholds = _as_thresholds(cam_thresholds)
-    n = len(maps)
-    scores = min_max_normalise(maps.detach()).flatten().contiguous()
-    groups = (torch.arange(n, device=masks.device)[:, None] * 2 + masks.flatten(1).long()).flatten()
-    counts = _counts_at_or_above(scores, groups, 2 * n, thresholds).double().view(n, 2, -1).cpu()
-    return counts[:, 1], counts[:, 0]
-
-
 def score_tables(
     maps: Tensor,
     masks: Tensor,
@@ -153,7 +133,7 @@ def shared_map_tables(
     n = len(boxes)
     expanded = shared_map.expand(n, *shared_map.shape)
     true_pos, false_pos = pixel_counts(expanded, masks, cam_thresholds=cam_thresholds)
-    thresholds = _as_thresholds(cam_thresholds)
+    thresholds = as_thresholds(cam_thresholds)
     normalised = min_max_normalise(shared_map.detach()[None]).cpu().numpy()
     gt = boxes.detach().double().cpu()
     ious = torch.zeros(len(thresholds), n, dtype=torch.float64)
