@@ -1075,8 +1075,8 @@ print(f"held-out: {heldout_seconds:.1f} s; test: {test_seconds:.1f} s")
 # Scene 387, the largest gain: CAM's best box at its low threshold is
 # nearly the whole image, while ACoL's fused map covers the creature and
 # its box fits (IoU 0.71). At the median (scenes 93 and 552) both methods
-# miss in the same way: boxes that are offset from the creature, around
-# the head. Scene 736, the largest loss: ACoL's fused map spreads over the
+# miss: CAM's box is too large or shifted towards the head, ACoL's is
+# creature-sized but shifted too (IoU 0.31-0.38 for both). Scene 736, the largest loss: ACoL's fused map spreads over the
 # background, and at its threshold the best box is a sliver at the image's
 # edge (IoU 0.05), where CAM's box, around the head and most of the body,
 # reaches 0.55. The bright background is the price that PxAP measures.
