@@ -78,6 +78,6 @@ def _load_split(name: str, data_dir: Path) -> Scenes:
 
 
 def load_split(split: str = "test", data_dir: Path = DATA_DIR) -> Scenes:
-    """A frozen evaluation split: ``"test"``, ``"pair"``, ``"cue_test"`` or ``"cue_removed_test"`` (cached after the first load)."""
+    """A frozen split: ``"test"``, ``"heldout"`` (for choosing hyperparameters), ``"pair"``, ``"cue_test"`` or ``"cue_removed_test"`` (cached)."""
     name = f"{split}_scenes.npz"
     return _load_split(name, Path(data_dir))

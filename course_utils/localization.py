@@ -277,6 +277,14 @@ def _as_thresholds(cam_thresholds: Sequence[float] | Tensor | None) -> Tensor:
 
 
 
+def as_thresholds(cam_thresholds: Sequence[float] | Tensor | None) -> Tensor:
+    """CAM thresholds as a checked float64 tensor ``[T]``: :func:`default_cam_thresholds` for ``None``.
+
+    They must be non-empty, in [0, 1] and strictly increasing (a clear error otherwise).
+    """
+    return _as_thresholds(cam_thresholds)
+
+
 def box_ious_at_thresholds(
     maps: Tensor,
     boxes: GtBoxes,
@@ -452,6 +460,26 @@ def _counts_at_or_above(scores: Tensor, groups: Tensor, n_groups: int, threshold
     cleared = torch.searchsorted(thresholds.to(scores.dtype), scores, right=True)  # how many thresholds <= score
     hist = torch.bincount(groups * (t + 1) + cleared, minlength=n_groups * (t + 1)).view(n_groups, t + 1)
     return hist.flip(-1).cumsum(-1).flip(-1)[:, 1:]
+
+
+def pixel_counts(
+    maps: Tensor, masks: Tensor, *, cam_thresholds: Sequence[float] | Tensor | None = None
+) -> tuple[Tensor, Tensor]:
+    """Per scene and threshold, the object and background pixels at or above it: two ``[N, T]``.
+
+    .. math::
+        TP_i(t) = |\\{p \\in \\text{object}_i : \\tilde M_i(p) \\ge t\\}|, \\qquad
+        FP_i(t) = |\\{p \\notin \\text{object}_i : \\tilde M_i(p) \\ge t\\}|
+
+    Summed over scenes they give :func:`pixel_precision_recall`.
+    """
+    _check_maps_and_masks(maps, masks)
+    thresholds = _as_thresholds(cam_thresholds)
+    n = len(maps)
+    scores = min_max_normalise(maps.detach()).flatten().contiguous()
+    groups = (torch.arange(n, device=masks.device)[:, None] * 2 + masks.flatten(1).long()).flatten()
+    counts = _counts_at_or_above(scores, groups, 2 * n, thresholds).double().view(n, 2, -1).cpu()
+    return counts[:, 1], counts[:, 0]
 
 
 def pixel_precision_recall(

@@ -16,6 +16,10 @@ model               head                                           CAM applies?
 ``ConvHeadCNN``     a 1x1 convolution ``classifier``, then GAP     yes, built in
 ``ACoL``            two 1x1-conv branches, erasing between them    fused maps
 ==================  =============================================  ============
+
+and one model that is no classifier: ``MaskCNN``, the same backbone with a
+1x1 convolution that predicts the object mask, trained with full
+supervision on a few labelled scenes (the few-shot baseline of Choe et al.).
 """
 
 from __future__ import annotations
@@ -224,9 +228,46 @@ class ACoL(nn.Module):
         return (out.logits_a + out.logits_b) / 2
 
 
+class MaskCNN(nn.Module):
+    """Backbone, then a 1x1 convolution with bias to one map: the few-shot, fully supervised baseline.
+
+    .. math::
+        z(x, y) = \\sum_k v_k f_k(x, y) + b, \\qquad
+        \\mathcal{L} = \\mathrm{BCE}\\big(\\sigma(z(x, y)),\\ m(x, y)\\big)
+
+    where :math:`m(x, y)` is the fraction of the 4x4-pixel cell of position
+    :math:`(x, y)` that the object covers (:func:`mask_targets`). It is
+    trained on the held-out split's masks only (Choe et al.'s
+    ``train-fullsup``), never on a class label, and its map :math:`z` is
+    scored like a class map. ``forward`` returns ``z``: ``[N, h, w]``.
+    """
+
+    def __init__(self, widths: tuple[int, int, int] = (16, 32, 64)) -> None:
+        super().__init__()
+        self.features = Backbone(widths)
+        self.mask_head = nn.Conv2d(self.features.out_channels, 1, kernel_size=1)
+
+    def forward(self, images: Tensor) -> Tensor:
+        return self.mask_head(self.features(images))[:, 0]
+
+
+def mask_targets(masks: Tensor, cell: int = 4) -> Tensor:
+    """Object masks ``[N, H, W]`` to the fraction of each ``cell x cell`` block on the object: ``[N, H/cell, W/cell]``.
+
+    .. math:: m(x, y) = \\frac{1}{c^2} \\sum_{(u, v) \\in \\text{cell}(x, y)} [\\text{object}(u, v)]
+    """
+    if not isinstance(masks, Tensor) or masks.dim() != 3 or masks.dtype != torch.bool:
+        raise CourseValueError(f"masks must be a bool tensor [N, H, W], got {type(masks).__name__} "
+                               f"{tuple(getattr(masks, 'shape', ()))} {getattr(masks, 'dtype', '')}")
+    if masks.shape[1] % cell or masks.shape[2] % cell:
+        raise CourseValueError(f"the mask size {tuple(masks.shape[1:])} is not a multiple of the cell size {cell}")
+    return nn.functional.avg_pool2d(masks[:, None].float(), cell)[:, 0]
+
+
 MODEL_CLASSES: dict[str, type[nn.Module]] = {
     "GapCNN": GapCNN,
     "FlattenCNN": FlattenCNN,
     "ConvHeadCNN": ConvHeadCNN,
     "ACoL": ACoL,
+    "MaskCNN": MaskCNN,
 }

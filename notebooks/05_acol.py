@@ -25,8 +25,10 @@
 # and make a second classifier find the class in what is left. We build the
 # idea up from its equations, watch it work with a slider, train it here for
 # a few seconds, and then measure, with the same fair protocol as in 04,
-# whether it localizes better than plain CAM. The answer is "yes, but": it
-# covers more of the body, and it also lights up more of the background.
+# whether it localizes better than plain CAM, the way Choe et al. (2020)
+# measure it. The answer, with intervals: better boxes, worse pixels. Its
+# map covers more of the body and more of the background, and a small
+# model trained on 400 fully labelled scenes beats both by far.
 #
 # ### Learning goals
 #
@@ -39,11 +41,12 @@
 # - explain why erasing makes classifier B learn the rest of the object,
 #   and why a lower $\delta$ (more erasing) spreads the map further but makes
 #   B's job harder;
-# - train an ACoL model and compare it with CAM fairly: the same test scenes,
-#   the same 100 thresholds, the best one per IoU level for each method;
-# - read the result critically, against Choe et al. (2020), who found that
-#   under a fair protocol few weakly supervised localization methods beat
-#   CAM by much.
+# - train an ACoL model and compare it with CAM the way Choe et al. (2020)
+#   do: the threshold marginalised on the scored split, $\delta$ chosen on
+#   held-out scenes, several training seeds, bootstrap intervals, and
+#   baselines that need no weak supervision;
+# - read the result critically, against Choe et al., who found ACoL below
+#   CAM on average and a few fully labelled images ahead of both.
 #
 # ### Contents
 #
@@ -60,8 +63,9 @@
 # 4. The erase-threshold explorer
 # 5. What classifier B sees at each $\delta$
 # 6. Training ACoL here
-# 7. CAM against ACoL on 1,000 test scenes
-# 8. The training $\delta$: coverage against accuracy
+# 7. Choosing $\delta$ on held-out scenes
+# 8. CAM against ACoL on the 1,000 test scenes
+# 9. Where the boxes sit
 #
 # **Discussion and summary**
 #
@@ -96,9 +100,11 @@
 # a creature's head tells its class almost for sure; its body only hints at
 # it. Once the head alone makes the score high enough, the cross-entropy
 # loss is close to zero, and no gradient asks the network to find the body
-# too. So $M_c$ peaks on the head, and any box drawn around the high part of
-# the map is head-sized, not creature-sized. Notebook 04 measured it; we
-# measure it again below.
+# too. So $M_c$ peaks on the head and stays low on the body: a box around
+# the map's high part sits around the head, and a box big enough to hold the
+# creature needs a threshold so low that the box comes out loose and pulled
+# towards the head. Notebook 04 measured the coverage; section 9 below
+# measures the boxes' size and place.
 #
 # ### 2. Hiding and erasing
 #
@@ -180,21 +186,68 @@
 # The ACoL paper, like most weakly supervised localization papers of its
 # time, reported box accuracy at one fixed map threshold and tuned its
 # hyperparameters on the test data. Choe et al. (2020) showed that the
-# threshold alone can move a method's score by many points, and that
-# comparing methods each at its own convenient setting is not a comparison.
-# They proposed threshold-free measures, MaxBoxAccV2 (the best of 100
-# thresholds, per IoU level 0.3, 0.5 and 0.7, averaged) and PxAP (the area
-# under the pixel precision-recall curve), and tuned every method's
-# hyperparameters on a separate held-out set with a few full labels. Under
-# that protocol, the methods published after CAM between 2016 and 2019,
-# Hide-and-Seek and ACoL among them, **barely beat CAM**: the differences
-# were a few points either way, depending on the backbone and the data set.
+# threshold alone can move a method's score by many points, and they fixed
+# the protocol in two separate rules:
 #
-# We follow their protocol for the maps: both methods get the same 1,000 test
-# scenes, the map of the true class, the same 100 thresholds, and the best
-# threshold per IoU level. One shortcut remains, and we say so: we choose the
-# threshold (and look at the training $\delta$) on the test scenes themselves,
-# so all our numbers are the best case for *both* methods.
+# - **The map threshold is marginalised on the split being scored.**
+#   MaxBoxAccV2 is the box accuracy at the *best* of 100 thresholds, per IoU
+#   level 0.3, 0.5 and 0.7, averaged; PxAP is the area under the pixel
+#   precision-recall curve, over all thresholds. On the test set, that best
+#   threshold is part of the definition (they call it the oracle
+#   threshold), the same for every method: choosing it on test is the
+#   protocol, not a shortcut.
+# - **A method's own hyperparameters, and the model, are chosen on a small
+#   held-out split with full labels** (`train-fullsup`: a few images per
+#   class with boxes or masks), never on test. For ACoL that is the erase
+#   threshold $\delta$. Choosing $\delta$ on the test scenes would favour
+#   ACoL alone: it has five or seven tries, CAM has none.
+#
+# They also argued that the held-out labels are themselves a resource: a
+# small model trained with full supervision on those few labelled images
+# (the *few-shot learning* baseline) must be beaten before weak supervision
+# is worth it.
+#
+# **What they found** (wsolevaluation's main table: MaxBoxAccV2 on ImageNet
+# and CUB, PxAP on OpenImages, each the mean over VGG, Inception and ResNet
+# backbones):
+#
+# | method | ImageNet | CUB | OpenImages (PxAP) | total |
+# |---|---:|---:|---:|---:|
+# | CAM (2016) | 62.4 | 61.1 | 60.0 | 61.2 |
+# | ACoL (2018) | 61.2 | 60.0 | 56.3 | 59.2 (−2.0) |
+# | few-shot learning | | | | 71.9 |
+# | centre Gaussian | | | | 52.3 |
+#
+# ACoL came out the worst of the five methods after CAM that they
+# re-evaluated (Hide-and-Seek, ACoL, SPG, ADL, CutMix), below CAM in 7 of
+# the 9 backbone × data set settings; none of the five beat CAM clearly,
+# and a few fully labelled images beat them all by about ten points. ACoL's
+# largest loss is in the pixel measure, PxAP on OpenImages: keep that in
+# mind for our own PxAP below.
+#
+# This notebook follows both rules: $\delta$ is chosen on 400 held-out
+# scenes (section 7), and the chosen model is scored once on the 1,000 test
+# scenes, with three training seeds and bootstrap intervals, next to the
+# baselines (section 8).
+#
+# **Where the course's ACoL differs from the paper's**, and why:
+#
+# - *Classification.* The paper (and wsolevaluation) classify with
+#   classifier A; our `ACoL.forward` averages A's and B's logits. No number
+#   in this notebook depends on it: the localization maps use the true
+#   class (GT-known), and the manifest lists A alone next to the average
+#   (A alone is right on every test scene).
+# - *Classifiers.* The official code smooths the shared features with a
+#   3×3 average pool before the branches, and each branch has extra 3×3
+#   convolutions with biases before its 1×1 convolution; ours are single
+#   bias-free 1×1 convolutions on the raw features, so that a model trains
+#   in seconds on a CPU (all the adapting to the erasing happens in the
+#   shared backbone). Changing them would mean retraining every ACoL model.
+# - *$\delta$.* The official code uses $\delta = 0.6$; it is on our grid,
+#   and the held-out split decides.
+#
+# The erasing, the loss and the fused map are the paper's, operation for
+# operation.
 
 # %% [markdown]
 # ## Practical
@@ -220,15 +273,29 @@ from course_utils.localization import (
     box_accuracy_from_ious,
     box_accuracy_table,
     box_iou,
-    box_ious_at_thresholds,
-    box_ious_both_ways,
     default_cam_thresholds,
     localize_at_threshold,
     mean_map_by_region,
-    pxap,
 )
 from course_utils.maps import min_max_normalise, to_image
-from course_utils.models import ACoL
+from course_utils.models import ACoL, MaskCNN
+from course_utils.protocol import (
+    METRICS,
+    bootstrap_scores,
+    box_centres,
+    centre_gaussian_map,
+    difference_interval,
+    largest_component_boxes,
+    mask_centroids,
+    max_box_acc_v2_from_tables,
+    pxap_from_tables,
+    resample_weights,
+    score_tables,
+    select_on_heldout,
+    shared_map_tables,
+    weighted_mean_interval,
+    whole_image_map,
+)
 from course_utils.plots import (
     FIG_WIDTH,
     GT_COLOUR,
@@ -240,31 +307,40 @@ from course_utils.plots import (
     overlay_map,
 )
 from course_utils.scenes import CLASS_NAMES, make_scenes
-from course_utils.train import TRAIN_SEED, TrainConfig, build_model, train
+from course_utils.train import (
+    EXTRA_SEEDS,
+    SELECTED_DELTA,
+    TRAIN_SEED,
+    TrainConfig,
+    build_model,
+    train,
+)
 from course_utils.widgets import ACoLExplorer
 
 # %% [markdown]
 # ### 1. The shipped models
 #
-# `data/` holds a CAM baseline, `gap_cnn`, and five ACoL models,
-# `acol_05` … `acol_09`, trained with erase threshold $\delta$ = 0.5 … 0.9.
-# All six share the backbone's architecture and were trained the same way
-# (6 epochs on 6,000 scenes, seed 0). The manifest records each model's test
-# accuracy, and for ACoL the accuracy of each classifier on its own (at test
-# time, erasing A's predicted class).
+# `data/` holds a CAM baseline, `gap_cnn`, and seven ACoL models,
+# `acol_03` … `acol_09`, trained with erase threshold $\delta$ = 0.3 … 0.9.
+# All share the backbone's architecture and were trained the same way
+# (6 epochs on 6,000 scenes, seed 0). Section 8 adds two more seeds of
+# `gap_cnn` and of the ACoL that section 7 chooses, and a few-shot baseline.
+# The manifest records each model's test accuracy, and for ACoL the accuracy
+# of each classifier on its own (at test time, erasing A's predicted class).
 
 # %%
 # NBVAL_CHECK_OUTPUT
 test = load_split("test")  # 1,000 frozen test scenes with masks, boxes and head masks
+heldout = load_split("heldout")  # 400 more, for choosing delta only (section 7)
 manifest = load_manifest()["models"]
-DELTAS = (0.5, 0.6, 0.7, 0.8, 0.9)
-ACOL_NAMES = {d: f"acol_{round(d * 10):02d}" for d in DELTAS}
+GRID = (0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3)  # least erasing (closest to CAM) first: ties keep it
+ACOL_NAMES = {d: f"acol_{round(d * 10):02d}" for d in GRID}
 cam_model = load_model("gap_cnn")
 acol_models = {d: load_model(name) for d, name in ACOL_NAMES.items()}
 
 print(f"{'model':<10}{'delta':>7}{'test acc.':>11}{'A alone':>9}{'B alone':>9}")
 print(f"{'gap_cnn':<10}{'-':>7}{manifest['gap_cnn']['test_accuracy']:>11.3f}")
-for d, name in ACOL_NAMES.items():
+for d, name in sorted(ACOL_NAMES.items()):
     entry = manifest[name]
     assert acol_models[d].delta == d
     print(f"{name:<10}{d:>7.1f}{entry['test_accuracy']:>11.3f}"
@@ -275,7 +351,7 @@ for d, name in ACOL_NAMES.items():
 # every ACoL model: it can always read the head. Classifier B cannot: at
 # $\delta = 0.5$ it is right on about 4 scenes in 5 only, and the more it is
 # allowed to see (higher $\delta$), the better it does. That column is the
-# price of erasing; keep it in mind for section 8.
+# price of erasing; keep it in mind for section 7.
 
 # %% [markdown]
 # ### 2. The architecture as a picture
@@ -411,18 +487,54 @@ print("same as model.run: erased", torch.equal(~keep, out.erased[0]),
 #
 # The green box is the creature's ground-truth box. Below, the figure at the
 # model's own training threshold $\delta = 0.5$, for each scene's predicted
-# class.
+# class. The scenes are chosen by a rule, not by eye: among the first 200
+# test scenes, erasing each scene's true class, we rank classifier B's
+# probability of that class, and show the scene where B is surest (erasing
+# worked: B found the class elsewhere), the median scene, and the scene
+# where B is least sure (a failure). Beside each, the share of the head's
+# pixels that lie under erased cells.
 
 # %%
-EXPLORER_SCENES = [12, 15, 21]
+# NBVAL_CHECK_OUTPUT
+probe = test[:200]
+with torch.no_grad():
+    probe_pass = acol.run(probe.images, probe.labels)
+erased_pixels = probe_pass.erased.repeat_interleave(4, 1).repeat_interleave(4, 2)  # a cell: 4x4 px
+head_pixels = probe.part_masks.flatten(1).sum(1)
+head_erased = (erased_pixels & probe.part_masks).flatten(1).sum(1) / head_pixels
+p_b = probe_pass.logits_b.softmax(1).gather(1, probe.labels[:, None])[:, 0]
+order = torch.sort(p_b, descending=True, stable=True).indices
+EXPLORER_SCENES = [order[0].item(), order[len(order) // 2].item(), order[-1].item()]
+for label_text, i in zip(("surest", "median", "least sure"), EXPLORER_SCENES):
+    print(f"B {label_text:<10}: scene {i:>3}, p_B(true class) {p_b[i]:.2f}, "
+          f"head erased {head_erased[i]:.0%}")
+print(f"over the 200 scenes: {(head_erased >= 0.5).double().mean():.0%} have at least half "
+      f"of the head erased, {(head_erased == 1).double().mean():.0%} all of it")
+
+# %%
 explorer = ACoLExplorer(acol, test[EXPLORER_SCENES])
 display(explorer.figure)
 
 # %% [markdown]
-# A's map sits on the head; the erasing blacks out the head and the cells
-# around it; B, forced to look elsewhere, lights up the body; and the fused
-# map covers head *and* body, close to the green box. Now move the slider.
-# Questions to try:
+# What the figure shows, row by row:
+#
+# - **Scene 157, B surest (p = 1.00).** The whole head lies under erased
+#   cells, and so does the body next to it; B lights up the rest of the
+#   body, and the fused map fills the green box: the mechanism as the paper
+#   tells it.
+# - **Scene 194, the median (p = 0.66).** Only about half of the head's
+#   pixels are under erased cells (54%). A's map is not only on the head,
+#   and B's map lights up parts of the body *and* the edge of the erased
+#   region; the fused map stays around the head more than across the body.
+# - **Scene 100, B least sure (p = 0.00): a failure.** The head and the
+#   body near it are erased, and B finds nothing of its class in what is
+#   left (its logit is negative). The fused map is then A's map alone.
+#
+# Over these 200 scenes the whole head is erased in 86% of them, and at
+# least half of it in 99%: erasing does take the head away from B's
+# features. Whether B then finds the body varies from scene to scene.
+#
+# Now move the slider. Questions to try:
 #
 # - Slide $\delta$ down to 0.2. How much is erased, and what happens to B's
 #   probability? At 1.0?
@@ -490,8 +602,57 @@ plt.show()
 # below about 0.3, with the head and a good part of the body gone, it is
 # barely better than a guess among four classes (0.25). Erasing is a
 # trade: enough to push B off the head, not so much that B has nothing to
-# learn from. Section 8 measures that trade over the whole test set, for
-# models *trained* at different $\delta$.
+# learn from. Section 7 measures that trade over many scenes, for models
+# *trained* at different $\delta$.
+#
+# **Erasing features is not erasing pixels.** The explorer darkens the
+# erased cells on the image, but ACoL erases *feature positions*, and each
+# of the 16×16 positions sees an 18×18-pixel window of the image (its
+# receptive field), not only its own 4×4 cell. A surviving position next to
+# an erased head still sees part of the head. How much does that help B?
+# On the first 200 test scenes: B's probability of the true class with the
+# feature positions erased (what ACoL does), against B on the same image with
+# the same pixels greyed out (the mean colour) and nothing erased in the
+# features; and how many surviving positions still have head pixels in
+# their window.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+grey = probe.images.mean(dim=(0, 2, 3)).view(1, 3, 1, 1)
+greyed = torch.where(erased_pixels[:, None], grey, probe.images)
+with torch.no_grad():
+    logits_b_greyed = acol.branch_b(acol.features(greyed)).mean((-2, -1))
+
+
+def hit_rate(logits, labels):
+    return (logits.argmax(1) == labels).float().mean().item()
+
+
+def true_class_probability(logits):
+    return logits.softmax(1).gather(1, probe.labels[:, None])[:, 0]
+
+
+for label_text, logits in (("feature cells erased (ACoL)", probe_pass.logits_b),
+                           ("same pixels greyed out", logits_b_greyed)):
+    print(f"B, {label_text:<28}: mean p(true class) "
+          f"{true_class_probability(logits).mean():.2f}, "
+          f"right on {hit_rate(logits, probe.labels):.0%}")
+# the 18 px window of position j covers pixels 4j - 7 ... 4j + 10 (padding 7, stride 4)
+sees_head = torch.nn.functional.max_pool2d(probe.part_masks[:, None].float(), 18, 4, 7)[:, 0] > 0
+surviving = ~probe_pass.erased
+print(f"surviving positions whose window holds head pixels: "
+      f"{(sees_head & surviving).flatten(1).sum(1).double().mean():.1f} per scene "
+      f"(of {surviving.flatten(1).sum(1).double().mean():.0f} surviving)")
+
+# %% [markdown]
+# The difference is real but modest. With the feature positions erased, as
+# ACoL does it, B is right on 79% of these scenes; with the same pixels
+# greyed out in the image instead, on 70%, at about the same mean
+# probability. A few surviving positions per scene (about 3 of some 230)
+# still have head pixels in their 18-pixel window, and they are worth about
+# 9 points of B's accuracy. So the explorer's darkened cells overstate what
+# B is denied: ACoL hides the head from B's *features*, not from its eyes,
+# and the positions at the edge of the erased region keep a view of it.
 
 # %% [markdown]
 # ### 6. Training ACoL here
@@ -517,7 +678,7 @@ short_config = TrainConfig(
 train_scenes = make_scenes(short_config.n_train, TRAIN_SEED)
 short_model = build_model(short_config)
 start = time.perf_counter()
-history = train(short_model, train_scenes, short_config, progress=True)
+history = train(short_model, train_scenes, short_config, progress=False)
 print(f"trained in {time.perf_counter() - start:.1f} s; "
       f"mean loss per epoch: {[round(h, 2) for h in history]}")
 
@@ -531,23 +692,15 @@ print(f"trained in {time.perf_counter() - start:.1f} s; "
 # digits may differ on your machine.
 
 # %%
-def acol_passes(model, scenes):
-    """One backbone pass, then ACoL's heads twice from the same (cached) features.
-
-    Returns the pass that erases each image's predicted class (what ``model(images)`` does at test
-    time) and the pass that erases its true class (the GT-known maps of section 7).
-    """
+def acol_pass(model, scenes):
+    """ACoL on all scenes, erasing each image's predicted class (what ``model(images)`` does at
+    test time); 250 images at a time keeps the memory of the first layers small."""
     with torch.no_grad():
-        # the expensive part, once; 250 images at a time keeps the memory of the first layers small
         features = torch.cat([model.features(chunk) for chunk in scenes.images.split(250)])
-        return model.from_features(features), model.from_features(features, scenes.labels)
+        return model.from_features(features)
 
 
-def hit_rate(logits, labels):
-    return (logits.argmax(1) == labels).float().mean().item()
-
-
-short_test, short_known = acol_passes(short_model, test)
+short_test = acol_pass(short_model, test)
 # = accuracy(short_model, test)
 short_acc = hit_rate(short_test.logits_a + short_test.logits_b, test.labels)
 short_a, short_b = hit_rate(short_test.logits_a, test.labels), hit_rate(
@@ -565,131 +718,349 @@ print(f"{'acol_05 (6,000 x 6)':<28}{entry['test_accuracy']:>10.3f}"
 # worth remembering: B's job is the hard one, and a short run mostly trains A.
 
 # %% [markdown]
-# ### 7. CAM against ACoL on 1,000 test scenes
+# ### 7. Choosing $\delta$ on held-out scenes
 #
-# Now the measurement of notebook 04, on CAM's maps (`gap_cnn`) and on
-# ACoL's fused maps (`acol_05`). The rules, the same for both:
+# ACoL has one hyperparameter of its own, the erase threshold $\delta$, and
+# it is set at training time: `data/` holds a model for each $\delta$ in
+# 0.3, 0.4, …, 0.9 (0.6 is the paper's). Choe et al.'s rule: choose it on a
+# small split with full labels that is neither training nor test data
+# (their `train-fullsup`), then score the chosen model once on test. Ours is
+# `heldout`: 400 scenes with boxes and masks, drawn from their own seed.
 #
-# - the map of the **true class** of each scene (GT-known);
-# - normalised, then upsampled bilinearly to 64×64;
-# - boxes from every 8-connected component of the thresholded map, at each
-#   of the same 100 thresholds $0.00, 0.01, \dots, 0.99$;
-# - **MaxBoxAccV2**: per IoU level 0.3, 0.5, 0.7, the box accuracy at the
-#   best threshold, then the mean of the three; the original **MaxBoxAcc**:
-#   the largest component only, IoU 0.5; **PxAP**; and the mean map on the
-#   head, the rest of the body, and the background.
+# The rule, fixed before any test score is computed:
 #
-# The expensive step is the connected components at 100 thresholds, so we
-# run it once per model and method: `box_ious_at_thresholds` gives each
-# scene's best IoU at each threshold, `[100, N]`, and every box accuracy is
-# a mean over that table. First a check that this gives the library's
-# `box_accuracy_table`, on 100 scenes:
+# 1. score every $\delta$'s fused map on the held-out scenes (MaxBoxAccV2,
+#    and separately PxAP), each metric with its own best threshold there, as
+#    on any split;
+# 2. take the best $\delta$ (`protocol.select_on_heldout`; an exact tie
+#    keeps the larger $\delta$, closer to CAM);
+# 3. the $\delta$ chosen by MaxBoxAccV2 is the one that got two more
+#    training seeds (`acol_XX_seed1`, `acol_XX_seed2` in
+#    `course_utils.train.COURSE_MODELS`), like CAM's model; they were trained
+#    after this choice.
+#
+# The maps are those of notebook 04: the map of the **true class**
+# (GT-known), normalised and upsampled bilinearly to 64×64; boxes from
+# every 8-connected component at each of the 100 thresholds 0.00 … 0.99.
+# `protocol.score_tables` computes, once per model, each scene's best box
+# IoU and its pixel counts at each threshold; every score below is a sum
+# over those tables.
 
 # %%
-# NBVAL_CHECK_OUTPUT
-IOU_LEVELS = (0.3, 0.5, 0.7)
-THRESHOLDS = default_cam_thresholds()  # the 100 thresholds 0.00 ... 0.99
+def true_class_maps(model, scenes, chunk=250):
+    """Image-sized maps of each scene's true class (GT-known), 250 scenes at a time.
 
-
-def gt_class_maps(model, scenes, chunk=250):
-    """Image-sized maps of each scene's true class: CAM for gap_cnn, the fused map for ACoL (250
-    scenes at a time)."""
-    maps_16 = []
+    CAM for a GapCNN, the mask map for the few-shot MaskCNN; for ACoL the fused map, classifier
+    A's map alone, and whether classifier B alone is right ('B right').
+    """
+    parts = []
     with torch.no_grad():
         for images, labels in zip(scenes.images.split(chunk), scenes.labels.split(chunk)):
             if isinstance(model, ACoL):
-                maps_16.append(model.run(images, labels).fused)
+                out = model.run(images, labels)
+                rows = torch.arange(len(labels))
+                parts.append({"fused": out.fused, "A alone": out.maps_a[rows, labels],
+                              "B right": out.logits_b.argmax(1) == labels})
+            elif isinstance(model, MaskCNN):
+                parts.append({"map": model(images)})
             else:
-                maps_16.append(class_activation_map(model, images, labels))
-    return to_image(torch.cat(maps_16))
+                parts.append({"map": class_activation_map(model, images, labels)})
+    joined = {key: torch.cat([p[key] for p in parts]) for key in parts[0]}
+    return {key: v if key == "B right" else to_image(v) for key, v in joined.items()}
 
 
-few = test[:100]
-few_maps = gt_class_maps(cam_model, few)
-print("same as box_accuracy_table:",
-      torch.equal(box_accuracy_from_ious(box_ious_at_thresholds(few_maps, few.boxes)),
-                  box_accuracy_table(few_maps, few.boxes)))
-
-# %% [markdown]
-# Then all the metrics, once per model, on all 1,000 test scenes.
-
-# %%
-def localization_metrics(maps, scenes, original=True):
-    """The metrics of notebook 04 for image-sized maps [N, 64, 64] of the true class.
-
-    MaxBoxAccV2 with its part per IoU level, PxAP and the mean map by region; with ``original``,
-    also the original MaxBoxAcc (largest component, IoU 0.5).
-    """
-    if original:  # [100, N] each, from one labelling: every component's boxes, the largest one's
-        ious, largest = box_ious_both_ways(maps, scenes.boxes)
-    else:
-        ious = box_ious_at_thresholds(maps, scenes.boxes)  # [100, N], computed once
-    per_level = box_accuracy_from_ious(ious).amax(dim=1)  # best threshold per IoU level
-    result = {"ious": ious, "per_level": per_level.tolist(), "v2": per_level.mean().item(),
-              "pxap": pxap(maps, scenes.masks),
-              **mean_map_by_region(maps, scenes.masks, scenes.part_masks)}
-    if original:
-        result["v1"] = (largest >= 0.5).double().mean(-1).max().item()
-    return result
+def tables_of(image_maps, scenes, **kwargs):
+    return score_tables(image_maps, scenes.masks, scenes.boxes, **kwargs)
 
 
-maps = {
-    "CAM (gap_cnn)": gt_class_maps(cam_model, test),
-    "ACoL fused (acol_05)": gt_class_maps(acol, test),
-}
-results = {name: localization_metrics(m, test) for name, m in maps.items()}
+start = time.perf_counter()
+heldout_maps = {d: true_class_maps(acol_models[d], heldout) for d in GRID}
+heldout_tables = {d: tables_of(m["fused"], heldout) for d, m in heldout_maps.items()}
+cam_heldout_maps = true_class_maps(cam_model, heldout)["map"]
+cam_heldout = tables_of(cam_heldout_maps, heldout)
+heldout_seconds = time.perf_counter() - start
 
 # %%
 # NBVAL_CHECK_OUTPUT
-print("1,000 test scenes, map of the true class, best of the same 100 thresholds per IoU level")
-print(f"{'':<22}{'MaxBoxAccV2':>12}{'IoU 0.3':>9}{'IoU 0.5':>9}{'IoU 0.7':>9}"
-      f"{'MaxBoxAcc':>11}{'PxAP':>7}{'head':>7}{'rest':>7}{'bg':>7}")
-for name, r in results.items():
-    print(f"{name:<22}{r['v2']:>12.3f}" + "".join(f"{v:>9.3f}" for v in r["per_level"])
-          + f"{r['v1']:>11.3f}{r['pxap']:>7.3f}{r['part']:>7.3f}"
-            f"{r['rest of object']:>7.3f}{r['background']:>7.3f}")
-print("(head / rest / bg: mean normalised map on the head, on the rest of the creature, "
-      "on the background)")
+by_box = {d: max_box_acc_v2_from_tables(t).item() for d, t in heldout_tables.items()}
+by_pixel = {d: pxap_from_tables(t).item() for d, t in heldout_tables.items()}
+heldout_regions = {
+    d: mean_map_by_region(m["fused"], heldout.masks, heldout.part_masks)
+    for d, m in heldout_maps.items()
+}
+cam_regions = mean_map_by_region(cam_heldout_maps, heldout.masks, heldout.part_masks)
+print(f"400 held-out scenes: {'MaxBoxAccV2':>12}{'PxAP':>7}{'rest':>7}{'bg':>7}{'B alone':>9}")
+print(f"{'CAM (gap_cnn)':<20}{max_box_acc_v2_from_tables(cam_heldout).item():>12.3f}"
+      f"{pxap_from_tables(cam_heldout).item():>7.3f}{cam_regions['rest of object']:>7.3f}"
+      f"{cam_regions['background']:>7.3f}")
+for d in sorted(GRID):
+    r = heldout_regions[d]
+    print(f"{f'ACoL delta = {d}':<20}{by_box[d]:>12.3f}{by_pixel[d]:>7.3f}"
+          f"{r['rest of object']:>7.3f}{r['background']:>7.3f}"
+          f"{heldout_maps[d]['B right'].double().mean().item():>9.3f}")
+
+chosen_box, chosen_pixel = select_on_heldout(by_box), select_on_heldout(by_pixel)
+runner_up = max(v for d, v in by_box.items() if d != chosen_box)
+print(f"chosen by MaxBoxAccV2: delta = {chosen_box} ({by_box[chosen_box]:.3f}; "
+      f"next best {runner_up:.3f})")
+print(f"chosen by PxAP:        delta = {chosen_pixel} ({by_pixel[chosen_pixel]:.3f})")
+assert chosen_box == SELECTED_DELTA, "data/'s extra ACoL seeds were trained for this choice"
 
 # %% [markdown]
-# Read the table column by column.
-#
-# - **Coverage.** CAM's map is high on the head and low on the rest of the
-#   body, barely above the background: the diagnosis of notebook 04. ACoL's
-#   fused map nearly doubles the body's value. That is what erasing was
-#   for, and it worked.
-# - **Boxes.** MaxBoxAccV2 rises from about 0.30 to about 0.38. Almost all of
-#   the gain is at the loose IoU 0.3 and the middle level 0.5, where ACoL
-#   finds a good box for about 2.5 times as many scenes as CAM; at the strict
-#   IoU 0.7 both methods almost never succeed. The original MaxBoxAcc (one
-#   box, IoU 0.5) tells the same story.
-# - **Pixels.** The background rises too, to about three times CAM's value,
-#   and PxAP, which scores every pixel, *falls*. ACoL's map is wider
-#   everywhere, not only on the creature: the boxes profit because a box
-#   forgives a few wrong pixels, the pixel precision does not.
-#
-# A picture of the same: CAM and ACoL's fused map on four scenes, each with
-# the box of the best threshold for IoU 0.5 (the threshold that each method
-# chose for itself above).
+# As curves against $\delta$, with CAM as a dashed line:
 
 # %%
-best_t = {name: THRESHOLDS[box_accuracy_from_ious(r["ious"], (0.5,))[0].argmax()].item()
-          for name, r in results.items()}
-SHOW = [12, 15, 21, 33]
+x = sorted(GRID)
+panels = [
+    ("MaxBoxAccV2", [("fused map", lambda d: by_box[d],
+                      max_box_acc_v2_from_tables(cam_heldout).item())]),
+    ("PxAP", [("fused map", lambda d: by_pixel[d], pxap_from_tables(cam_heldout).item())]),
+    ("mean normalised map", [
+        ("rest of body", lambda d: heldout_regions[d]["rest of object"],
+         cam_regions["rest of object"]),
+        ("background", lambda d: heldout_regions[d]["background"], cam_regions["background"])]),
+    ("classifier B's accuracy", [
+        ("B alone", lambda d: heldout_maps[d]["B right"].double().mean().item(), None)]),
+]
+fig, axes = plt.subplots(1, 4, figsize=(FIG_WIDTH, 3.0), layout="constrained")
+for ax, (title, lines) in zip(axes, panels):
+    for label_text, get, cam_value in lines:
+        (line,) = ax.plot(x, [get(d) for d in x], marker="o", label=label_text)
+        if cam_value is not None:
+            ax.axhline(cam_value, color=line.get_color(), linestyle="--", linewidth=1)
+    ax.set_title(title, fontsize=TITLE_SIZE)
+    ax.set_xlabel("training delta", fontsize=LABEL_SIZE)
+    ax.set_xticks(x)
+    ax.tick_params(labelsize=LABEL_SIZE - 1)
+    ax.grid(alpha=0.3)
+axes[0].axvline(chosen_box, color="0.4", linestyle=":", linewidth=1)
+axes[1].axvline(chosen_pixel, color="0.4", linestyle=":", linewidth=1)
+axes[2].legend(fontsize=LABEL_SIZE - 1)
+fig.suptitle("ACoL against its training erase threshold on the 400 held-out scenes "
+             "(dashed: CAM; dotted: the held-out choice)", fontsize=TITLE_SIZE)
+plt.show()
+
+# %% [markdown]
+# MaxBoxAccV2 on the held-out scenes peaks at $\delta = 0.4$, ahead of
+# 0.5 and of 0.3, so the grid brackets the choice; the paper's 0.6 is well
+# behind, and from 0.6 to 0.9 the curve is nearly flat, close to CAM's
+# level. PxAP chooses the other end, $\delta = 0.9$, and even there it stays
+# below CAM's: on held-out scenes no $\delta$ gives ACoL better pixels than
+# CAM. The other panels say why. Going down from 0.9 to 0.3, the map on the
+# rest of the body climbs and levels off around 0.65 below $\delta = 0.5$;
+# the background keeps climbing (from about 0.10 to about 0.31, CAM: 0.08);
+# and classifier B, left with less, is right less often (from 1.00 to
+# about 0.67). A box forgives some background as long as it spans the
+# body; a pixel precision-recall curve does not.
+#
+# So the two measures choose different models, and a report must say which
+# it chose by. The extra seeds go to MaxBoxAccV2's choice, $\delta = 0.4$
+# (box localization is what ACoL was designed for); PxAP's choice is scored
+# too, with its one seed. The test split has not been looked at yet.
+
+# %% [markdown]
+# ### 8. CAM against ACoL on the 1,000 test scenes
+#
+# Now, and only now, the test split. Every method gets the same 1,000
+# scenes, the map of the true class, the same 100 thresholds and the best
+# threshold per IoU level *on these scenes*: that is MaxBoxAccV2's
+# definition (Choe et al.'s "oracle threshold"), not a shortcut. What is
+# *not* chosen here is $\delta$: it comes from section 7.
+#
+# - **Seeds.** CAM's model and the chosen ACoL, each trained from seeds 0, 1
+#   and 2 (other initial weights, other batch order, same scenes): the mean
+#   over the three, and their spread (largest minus smallest).
+# - **Intervals.** A 95% bootstrap interval over test scenes: 1,000
+#   resamples of the 1,000 scenes with replacement (`protocol.resample_weights`,
+#   fixed seed), every score recomputed from the tables. A difference between
+#   two methods is resampled *paired* (the same scenes for both).
+# - **Ablation.** ACoL's classifier A alone: its normalised map, without B's.
+# - **Baselines.** A map that knows nothing: a centred Gaussian (its
+#   thresholds draw centred discs of every size) and the whole image. And
+#   the few-shot baseline of Choe et al.: `few_shot_mask_cnn`, the same
+#   backbone trained to predict the object mask, with full supervision, on
+#   the 400 held-out scenes only and no class label at all.
+#
+# First a check that the tables give the library's `box_accuracy_table`,
+# on 100 scenes:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+THRESHOLDS = default_cam_thresholds()  # the 100 thresholds 0.00 ... 0.99
+few = test[:100]
+few_maps = true_class_maps(cam_model, few)["map"]
+print("same as box_accuracy_table:",
+      torch.equal(box_accuracy_from_ious(tables_of(few_maps, few).ious),
+                  box_accuracy_table(few_maps, few.boxes)))
+
+# %%
+start = time.perf_counter()
+CAM_NAMES = ["gap_cnn"] + [f"gap_cnn_seed{s}" for s in EXTRA_SEEDS]
+ACOL_SEED_NAMES = [ACOL_NAMES[chosen_box]] + [f"{ACOL_NAMES[chosen_box]}_seed{s}"
+                                              for s in EXTRA_SEEDS]
+test_maps = {name: true_class_maps(load_model(name), test) for name in CAM_NAMES + ACOL_SEED_NAMES}
+test_maps["few_shot_mask_cnn"] = true_class_maps(load_model("few_shot_mask_cnn"), test)
+# seed 0 also keeps the largest component's IoUs (the original MaxBoxAcc), from the same labelling
+first_seed = {CAM_NAMES[0], ACOL_SEED_NAMES[0]}
+methods = {
+    "CAM": [tables_of(test_maps[n]["map"], test, with_largest=n in first_seed)
+            for n in CAM_NAMES],
+    "ACoL fused": [tables_of(test_maps[n]["fused"], test, with_largest=n in first_seed)
+                   for n in ACOL_SEED_NAMES],
+    "ACoL A alone": [tables_of(test_maps[n]["A alone"], test) for n in ACOL_SEED_NAMES],
+}
+if chosen_pixel != chosen_box:  # PxAP's own choice, one seed
+    pixel_choice_maps = true_class_maps(acol_models[chosen_pixel], test)
+    methods[f"ACoL fused, delta {chosen_pixel}"] = [tables_of(pixel_choice_maps["fused"], test)]
+methods["few-shot (400 masks)"] = [tables_of(test_maps["few_shot_mask_cnn"]["map"], test)]
+methods["centre Gaussian"] = [shared_map_tables(centre_gaussian_map(), test.masks, test.boxes)]
+methods["whole image"] = [shared_map_tables(whole_image_map(), test.masks, test.boxes)]
+weights = resample_weights(len(test))  # [1000 resamples, 1000 scenes], fixed seed
+summary = {name: {metric: bootstrap_scores(tables, metric, weights) for metric in METRICS}
+           for name, tables in methods.items()}
+test_seconds = time.perf_counter() - start
+
+# %%
+# NBVAL_CHECK_OUTPUT
+print(f"1,000 test scenes, delta = {chosen_box} chosen on the held-out scenes; "
+      "mean over seeds [95% bootstrap interval over scenes] (spread over seeds)")
+print(f"{'method':<24}{'seeds':>5}{'MaxBoxAccV2':>28}{'PxAP':>28}")
+
+
+def cell(s):
+    spread = f"({s.spread:.3f})" if len(s.per_seed) > 1 else ""
+    return f"{s.mean:>6.3f} [{s.interval[0]:.3f}, {s.interval[1]:.3f}] {spread:<7}"
+
+
+for name, scores in summary.items():
+    n_seeds = len(methods[name])
+    print(f"{name:<24}{n_seeds:>5}   {cell(scores['MaxBoxAccV2'])}   {cell(scores['PxAP'])}")
+print("paired differences, mean over seeds [95% interval]:")
+PAIRS = (("ACoL fused", "CAM"), ("ACoL A alone", "CAM"), ("ACoL fused", "ACoL A alone"))
+for first, second in PAIRS:
+    parts = []
+    for metric in METRICS:
+        diff, low, high = difference_interval(summary[first][metric], summary[second][metric])
+        parts.append(f"{metric} {diff:+.3f} [{low:+.3f}, {high:+.3f}]")
+    print(f"  {first} - {second}: " + "; ".join(parts))
+
+# %% [markdown]
+# What the intervals say:
+#
+# - **Boxes: ACoL wins, and not by chance.** The fused map at the held-out
+#   $\delta = 0.4$ lifts MaxBoxAccV2 from about 0.29 to about 0.39; the
+#   paired interval of the difference, about +0.09 to +0.11, is far from 0,
+#   and larger than the spread over seeds. The gain holds for each seed.
+# - **Pixels: ACoL loses, and not by chance either.** PxAP falls by about
+#   0.04 (interval about −0.045 to −0.03). Even PxAP's own held-out choice,
+#   $\delta = 0.9$, stays below CAM. This is the pattern of Choe et al.'s
+#   OpenImages column (PxAP: ACoL 56.3 against CAM's 60.0).
+# - **The ablation.** Classifier A alone boxes exactly like CAM (difference
+#   about 0, interval across 0) and has worse pixels; the whole box gain
+#   comes from fusing B's map. A's own map is no wider than CAM's: the
+#   shared features learnt to serve B, but A still looks at the head.
+# - **The baselines.** A map that knows nothing scores far below every
+#   method (the centred Gaussian about 0.04, the whole image 0.00: a
+#   creature fills about a ninth of the image, so the whole image never
+#   reaches IoU 0.3). The few-shot model, trained with full supervision on
+#   the 400 held-out scenes and nothing else, scores about 0.95 on both
+#   measures: far above CAM and ACoL, as in Choe et al. (71.9 against 61.2
+#   and 59.2), only more so in a world this simple.
+#
+# The seed-0 models in detail: the box accuracy per IoU level, the original
+# MaxBoxAcc (largest component, IoU 0.5), and where each map puts its weight
+# (mean normalised map on the head, the rest of the body, the background).
+
+# %%
+# NBVAL_CHECK_OUTPUT
+detail = {
+    "CAM (gap_cnn)": (methods["CAM"][0], test_maps[CAM_NAMES[0]]["map"]),
+    f"ACoL fused ({ACOL_SEED_NAMES[0]})": (methods["ACoL fused"][0],
+                                          test_maps[ACOL_SEED_NAMES[0]]["fused"]),
+    "ACoL A alone": (methods["ACoL A alone"][0], test_maps[ACOL_SEED_NAMES[0]]["A alone"]),
+    "few-shot": (methods["few-shot (400 masks)"][0], test_maps["few_shot_mask_cnn"]["map"]),
+}
+print(f"{'seed 0':<22}{'IoU 0.3':>8}{'IoU 0.5':>8}{'IoU 0.7':>8}{'MaxBoxAcc':>10}"
+      f"{'head':>7}{'rest':>7}{'bg':>7}")
+for name, (tables, image_maps) in detail.items():
+    per_level = box_accuracy_from_ious(tables.ious).amax(dim=1).tolist()
+    original = ("" if tables.largest_ious is None else
+                f"{(tables.largest_ious >= 0.5).double().mean(-1).max().item():.3f}")
+    r = mean_map_by_region(image_maps, test.masks, test.part_masks)
+    print(f"{name:<22}" + "".join(f"{v:>8.3f}" for v in per_level) + f"{original:>10}"
+          f"{r['part']:>7.3f}{r['rest of object']:>7.3f}{r['background']:>7.3f}")
+
+# %% [markdown]
+# ### 9. Where the boxes sit
+#
+# A box can miss a creature by its size or by its place. Take each method's
+# one box per scene, the original MaxBoxAcc's: the largest component at the
+# threshold that is best for it at IoU 0.5 on these scenes. How big is it,
+# and how far is its centre from the creature's centre of mass and from the
+# head's? If ACoL's story is right (CAM stops at the head, ACoL finds the
+# body), ACoL's box centre should move from the head towards the creature's
+# centre. The difference of the distances comes with a paired bootstrap
+# interval over the scenes.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+creature_centre, head_centre = mask_centroids(test.masks), mask_centroids(test.part_masks)
+gt_size = (test.boxes[:, 2:] - test.boxes[:, :2]).double()
+print(f"creature's own box: {gt_size[:, 0].mean():.1f} x {gt_size[:, 1].mean():.1f} px; "
+      f"head centre to creature centre: "
+      f"{(head_centre - creature_centre).norm(dim=1).mean():.1f} px")
+print(f"{'seed 0':<22}{'threshold':>10}{'box w x h (px)':>16}{'to creature':>13}{'to head':>9}")
+distance = {}
+for name, (tables, image_maps) in list(detail.items())[:2]:
+    curve = (tables.largest_ious >= 0.5).double().mean(-1)
+    t = THRESHOLDS[curve.argmax()].item()
+    boxes = largest_component_boxes(image_maps, t)
+    size = (boxes[:, 2:] - boxes[:, :2]).double().mean(0)
+    centre = box_centres(boxes)
+    distance[name] = (centre - creature_centre).norm(dim=1)
+    print(f"{name:<22}{t:>10.2f}{f'{size[0]:.1f} x {size[1]:.1f}':>16}"
+          f"{distance[name].mean():>13.1f}{(centre - head_centre).norm(dim=1).mean():>9.1f}")
+cam_name, acol_name = list(distance)
+mean, low, high = weighted_mean_interval(distance[acol_name] - distance[cam_name], weights)
+print(f"ACoL - CAM, distance to the creature's centre: {mean:+.1f} px [{low:+.1f}, {high:+.1f}]")
+
+# %% [markdown]
+# The measurement refines the usual story ("CAM's box is head-sized").
+# CAM's best single box (at its best threshold, 0.07: very low)
+# is not head-sized: it is *larger* than the creature (about 32 × 31 px
+# against 22 × 21), and its centre sits about 6.5 px from the head's centre
+# and 7.2 px from the creature's: between the two, pulled towards the
+# head. ACoL's box, at a high threshold (0.72), is creature-sized (about
+# 23 × 23), and its centre is farther from the head (9.4 px) and a little
+# closer to the creature's centre: by 0.8 px on average, an interval of
+# about 0.4 to 1.1 px. So ACoL does move the box towards the creature, but
+# by less than a pixel on average; most of its gain at IoU 0.5 comes from
+# the box's size, not its place.
+#
+# A picture of the same, for scenes chosen by a rule: at each method's best
+# threshold for IoU 0.5 (its MaxBoxAccV2 box, the best of every
+# component's), the scene where ACoL's box gains most IoU over CAM's, two
+# scenes at the median gain, and the scene where it loses most (ties: the
+# lowest scene number).
+
+# %%
+best_t = {name: THRESHOLDS[box_accuracy_from_ious(tables.ious, (0.5,))[0].argmax()].item()
+          for name, (tables, _) in list(detail.items())[:2]}
+at_best = {name: detail[name][0].ious[round(t * 100)] for name, t in best_t.items()}
+gain = at_best[acol_name] - at_best[cam_name]
+order = torch.sort(gain, descending=True, stable=True).indices
+SHOW = [order[0].item(), order[len(order) // 2 - 1].item(), order[len(order) // 2].item(),
+        order[-1].item()]
 fig, axes = plt.subplots(2, len(SHOW), figsize=(FIG_WIDTH, 5.1), layout="constrained")
-for row, (name, m) in zip(axes, maps.items()):
+for row, name in zip(axes, best_t):
+    m = detail[name][1]
     boxes = localize_at_threshold(m[SHOW], test.boxes[SHOW], best_t[name], multi_contour=True)
     for ax, i, pred, iou in zip(row, SHOW, boxes.boxes, boxes.ious):
-        overlay_map(
-            test.images[i], m[i], ax, colorbar=False, title=f"{name.split(' (')[0]}: IoU {iou:.2f}"
-        )
+        overlay_map(test.images[i], m[i], ax, colorbar=False,
+                    title=f"{name.split(' ')[0]}, scene {i}: IoU {iou:.2f}")
         draw_box(ax, test.boxes[i], GT_COLOUR)
-        draw_box(
-            ax,
-            pred[box_iou(pred, test.boxes[i].reshape(1, 4)).argmax()],
-            PRED_COLOUR,
-            linestyle="--",
-        )
+        draw_box(ax, pred[box_iou(pred, test.boxes[i].reshape(1, 4)).argmax()], PRED_COLOUR,
+                 linestyle="--")
     row[0].text(-0.08, 0.5, f"t = {best_t[name]:.2f}", transform=row[0].transAxes, rotation=90,
                 ha="right", va="center", fontsize=LABEL_SIZE)
 add_colorbar(list(axes.flat))
@@ -698,162 +1069,49 @@ fig.legend(handles=[Line2D([], [], color=GT_COLOUR, lw=2, label="ground truth"),
                            label="best box at t")],
            loc="outside lower center", ncols=2, fontsize=LABEL_SIZE)
 plt.show()
+print(f"held-out: {heldout_seconds:.1f} s; test: {test_seconds:.1f} s")
 
 # %% [markdown]
-# ### 8. The training $\delta$: coverage against accuracy
-#
-# ACoL has one knob, $\delta$, and it is set at training time. The shipped
-# models were trained at five values. Does erasing more (lower $\delta$) buy
-# more coverage, and at what cost? For each model: MaxBoxAccV2, PxAP, and
-# the mean map on the rest of the body and on the background, and classifier
-# B's accuracy (from the manifest, all 1,000 scenes). Four more models at 100
-# thresholds would take this notebook over its time budget, so the
-# localization measures of this sweep use the **first 200 test scenes**, for
-# every model, CAM included (for CAM and `acol_05`, the per-scene IoUs of
-# section 7 are reused, not recomputed). The short run of section 6 joins
-# them at $\delta = 0.5$.
-
-# %%
-SWEEP_SCENES = 200
-first = test[:SWEEP_SCENES]
-
-
-def on_first_scenes(result, image_maps):
-    """A result of section 7 cut to the first SWEEP_SCENES scenes: boxes from its stored IoUs,
-    pixel measures redone (cheap)."""
-    m = image_maps[:SWEEP_SCENES]
-    return {
-        "v2": box_accuracy_from_ious(result["ious"][:, :SWEEP_SCENES]).amax(dim=1).mean().item(),
-        "pxap": pxap(m, first.masks),
-        **mean_map_by_region(m, first.masks, first.part_masks),
-    }
-
-
-cam_result = on_first_scenes(results["CAM (gap_cnn)"], maps["CAM (gap_cnn)"])
-sweep_results = {
-    0.5: on_first_scenes(results["ACoL fused (acol_05)"], maps["ACoL fused (acol_05)"])
-}
-for d in DELTAS[1:]:
-    sweep_results[d] = localization_metrics(
-        gt_class_maps(acol_models[d], first), first, original=False
-    )
-short_result = localization_metrics(
-    to_image(short_known.fused[:SWEEP_SCENES]), first, original=False
-)
-
-# %%
-# NBVAL_CHECK_OUTPUT
-print(f"first {SWEEP_SCENES} test scenes (B alone: all 1,000, from the manifest)")
-print(f"{'model':<22}{'MaxBoxAccV2':>12}{'PxAP':>7}{'rest':>7}{'bg':>7}{'B alone':>9}")
-print(f"{'CAM (gap_cnn)':<22}{cam_result['v2']:>12.3f}{cam_result['pxap']:>7.3f}"
-      f"{cam_result['rest of object']:>7.3f}{cam_result['background']:>7.3f}")
-for d, r in sweep_results.items():
-    print(f"{f'ACoL delta={d}':<22}{r['v2']:>12.3f}{r['pxap']:>7.3f}{r['rest of object']:>7.3f}"
-          f"{r['background']:>7.3f}{manifest[ACOL_NAMES[d]]['branch_b_test_accuracy']:>9.3f}")
-
-# %%
-# Not checked by the tests: the short run's numbers (see section 6).
-print(f"{'short run, delta=0.5':<22}{short_result['v2']:>12.3f}{short_result['pxap']:>7.3f}"
-      f"{short_result['rest of object']:>7.3f}{short_result['background']:>7.3f}{short_b:>9.3f}")
-
-# %% [markdown]
-# As curves, with CAM as a dashed horizontal line and the short run as a star:
-
-# %%
-x = list(DELTAS)
-panels = [
-    ("MaxBoxAccV2", [("fused map", lambda r: r["v2"], "v2")]),
-    ("PxAP", [("fused map", lambda r: r["pxap"], "pxap")]),
-    ("mean normalised map", [("rest of body", lambda r: r["rest of object"], "rest"),
-                             ("background", lambda r: r["background"], "bg")]),
-]
-fig, axes = plt.subplots(1, 4, figsize=(FIG_WIDTH, 3.0), layout="constrained")
-for ax, (title, lines) in zip(axes, panels):
-    for label_text, get, _ in lines:
-        (line,) = ax.plot(x, [get(sweep_results[d]) for d in x], marker="o", label=label_text)
-        ax.axhline(get(cam_result), color=line.get_color(), linestyle="--", linewidth=1)
-        ax.plot(
-            [0.5],
-            [get(short_result)],
-            marker="*",
-            markersize=12,
-            color=line.get_color(),
-            linestyle="none",
-        )
-    ax.set_title(title, fontsize=TITLE_SIZE)
-    ax.margins(y=0.12)  # room for the stars, which may fall outside the sweep's range
-ax = axes[3]
-ax.plot(
-    x,
-    [manifest[ACOL_NAMES[d]]["branch_b_test_accuracy"] for d in x],
-    marker="o",
-    color="C3",
-    label="B alone",
-)
-ax.plot([0.5], [short_b], marker="*", markersize=12, color="C3", linestyle="none")
-ax.axhline(manifest["gap_cnn"]["test_accuracy"], color="C3", linestyle="--", linewidth=1)
-ax.set_title("classifier B's accuracy", fontsize=TITLE_SIZE)
-ax.margins(y=0.12)
-axes[2].legend(fontsize=LABEL_SIZE - 1)
-for ax in axes:
-    ax.set_xlabel("training delta", fontsize=LABEL_SIZE)
-    ax.set_xticks(x)
-    ax.tick_params(labelsize=LABEL_SIZE - 1)
-    ax.grid(alpha=0.3)
-fig.suptitle("ACoL against its training erase threshold, first 200 test scenes "
-             "(dashed: CAM; star: this notebook's short run)",
-             fontsize=TITLE_SIZE)
-plt.show()
-
-# %% [markdown]
-# The four panels tell one story. Going from $\delta = 0.9$ down to 0.5:
-#
-# - the map on the **rest of the body** climbs steadily, from a little above
-#   CAM's level to nearly twice it: more erasing, more coverage;
-# - the map on the **background** climbs with it, to about three times CAM's;
-# - **MaxBoxAccV2** stays at CAM's level from 0.9 to 0.7 and rises only below
-#   that, clearly at 0.5; **PxAP** stays below CAM's at every $\delta$;
-# - classifier **B** pays: perfect at 0.9, right on about 4 scenes in 5 at
-#   0.5. Erase too much and B has too little left to classify from (and
-#   below 0.5 its map would be trained on ever less).
-#
-# The short run (stars) sits well off the shipped $\delta = 0.5$ model: its
-# fused map does cover more of the body than CAM's, but it also more than
-# doubles CAM's background, and its boxes and its pixels both score below
-# CAM's. A few
-# seconds train classifier A; they do not train the shared features that
-# ACoL is about.
+# Scene 387, the largest gain: CAM's best box at its low threshold is
+# nearly the whole image, while ACoL's fused map covers the creature and
+# its box fits (IoU 0.71). At the median (scenes 93 and 552) both methods
+# miss: CAM's box is too large or shifted towards the head, ACoL's is
+# creature-sized but shifted too (IoU 0.31-0.38 for both). Scene 736, the largest loss: ACoL's fused map spreads over the
+# background, and at its threshold the best box is a sliver at the image's
+# edge (IoU 0.05), where CAM's box, around the head and most of the body,
+# reaches 0.55. The bright background is the price that PxAP measures.
 
 # %% [markdown]
 # ## Discussion
 #
-# **What Choe et al. found.** Re-evaluating CAM and the methods that followed
-# it (Hide-and-Seek, ACoL, SPG, ADL, CutMix) with the same backbones,
-# hyperparameters chosen on held-out data, and threshold-free measures,
-# Choe et al. (2020) found no method that beat CAM consistently: the gains
-# reported in the papers came in large part from choosing the map threshold
-# and the hyperparameters favourably. On the real benchmarks (ImageNet,
-# CUB-200, OpenImages), ACoL was within a few points of CAM, sometimes
-# above, sometimes below.
+# **What Choe et al. found.** Re-evaluating CAM and five methods that
+# followed it with the same backbones, hyperparameters chosen on held-out
+# data and threshold-free measures, Choe et al. (2020) found none that beat
+# CAM clearly. ACoL was the worst of the five: 59.2 against CAM's 61.2 on
+# average, below CAM in 7 of 9 backbone × data set settings, with its largest
+# loss in the pixel measure (PxAP on OpenImages, 56.3 against 60.0). A
+# few-shot model trained on the held-out labels beat them all (71.9).
 #
-# **What our numbers show.** Our world was built to give ACoL its best case:
-# a small part that decides the class, and a large body that carries weaker
-# evidence. Even so, the picture is mixed:
+# **What our numbers show**, measured the same way: $\delta$ chosen on 400
+# held-out scenes, three training seeds, 95% bootstrap intervals over the
+# 1,000 test scenes.
 #
-# - at $\delta = 0.5$ the fused map covers much more of the body, and
-#   MaxBoxAccV2 rises from about 0.30 to about 0.38 (IoU 0.5: from about 9%
-#   to 23% of the scenes);
-# - but the background rises too, and PxAP, the pixel-level measure, is
-#   lower than CAM's at *every* training $\delta$;
-# - from $\delta = 0.7$ up there is no gain in box accuracy at all;
-# - and the one good setting was found by looking at the test scenes, the
-#   shortcut that Choe et al. warn about. We did not check whether a
-#   held-out set would have picked it too.
-#
-# So ACoL does what it says (it finds more of the object), and the price is
-# visible in the same table: more of everything else, and a second classifier
-# that, at the useful setting, is often wrong. Whether that is a gain depends
-# on the measure, which is exactly why a fair protocol reports several.
+# - In boxes, ACoL beats CAM clearly (MaxBoxAccV2 about 0.39 against 0.29,
+#   the interval of the difference well above 0). Our world was built for
+#   ACoL: one small part that decides the class, a large body that carries
+#   weaker evidence.
+# - In pixels, ACoL loses clearly, at the chosen $\delta$ and at every
+#   other one: the fused map lights the background too. That is the
+#   direction of Choe et al.'s OpenImages result.
+# - The box gain comes from the fused map; classifier A alone boxes like CAM.
+#   And the box ACoL draws is mostly a better *size* (creature-sized instead
+#   of larger), moved less than a pixel towards the creature's centre.
+# - The held-out split chose $\delta = 0.4$ for boxes and 0.9 for pixels:
+#   the two measures disagree about the model, so a report must say which
+#   one chose it.
+# - Four hundred fully labelled scenes, given to a small mask predictor,
+#   beat both methods by a wide margin on both measures. Weak supervision
+#   is worth its trouble only when such labels are truly out of reach.
 #
 # ## Summary
 #
@@ -862,12 +1120,15 @@ plt.show()
 #   $\mathrm{CE}(S^A, y) + \mathrm{CE}(S^B, y)$; localization map
 #   $\max(\tilde M^A_c, \tilde M^B_c)$.
 # - **Erasing**: $\tilde f_k = f_k\,[\tilde M^A_c < \delta]$, with A's map
-#   min-max normalised. A lower $\delta$ erases more.
-# - On our 1,000 test scenes, at $\delta = 0.5$: MaxBoxAccV2 0.296 → 0.383,
-#   mean map on the rest of the body 0.35 → 0.66, but on the background
-#   0.08 → 0.26, and PxAP 0.346 → 0.314. At $\delta \ge 0.7$: no gain.
-# - Compare methods with the same maps, thresholds and measures, and
-#   choose hyperparameters away from the test set (Choe et al. 2020).
+#   min-max normalised. A lower $\delta$ erases more. It erases feature
+#   positions, whose 18-pixel windows still see a little around them.
+# - **The protocol** (Choe et al.): the map threshold is marginalised on the
+#   split being scored; the method's hyperparameters ($\delta$) are chosen
+#   on held-out labelled data; scores come with seeds and intervals and next
+#   to baselines that need no weak supervision.
+# - On our 1,000 test scenes, with $\delta = 0.4$ from the held-out split and
+#   three seeds: MaxBoxAccV2 about 0.29 → 0.39 (better), PxAP about 0.35 →
+#   0.31 (worse); the few-shot baseline about 0.95 on both.
 # - Next, notebook 06: the 1×1 convolution that both of ACoL's classifiers
 #   are made of, and why its output is the class map.
 
