@@ -255,7 +255,7 @@
 # Everything comes from `course_utils`: the shipped models and frozen test
 # scenes (checked against `data/manifest.json`), training, the metrics of
 # notebook 04, plots and the ACoL explorer. The self-checks of the exercises
-# are in `course_utils.exercises.acol`.
+# are in `course_checks.acol`.
 
 # %%
 import time
