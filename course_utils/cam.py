@@ -376,8 +376,9 @@ def xgrad_cam(model: nn.Module, layer: nn.Module, images: Tensor, target: Target
 
     (Fu et al. 2020; a channel whose activations sum to 0 gets weight 0).
     Where the gradient is the same at every position (a GAP + linear head on
-    its last feature maps), :math:`w^c_k = g^k`, and XGrad-CAM is Grad-CAM
-    times :math:`hw`. One weight per channel; costs what Grad-CAM costs.
+    its last feature maps), :math:`w^c_k` is that gradient, Grad-CAM's mean
+    gradient too, and XGrad-CAM is Grad-CAM. One weight per channel; costs
+    what Grad-CAM costs.
     """
     reading = read_layer(model, layer, images, target, method="xgrad_cam")
     g, a = reading.gradient, reading.activation
