@@ -347,6 +347,15 @@ for name in cheap:
     print(f"{name:<12}" + "".join(f"{c:>12}" for c in cells))
 
 # %% [markdown]
+# Grad-CAM++'s line lies almost exactly under Layer-CAM's: on this head both
+# weight the channels by their positive gradients only. By Spearman,
+# Grad-CAM's map is already far from the trained one once the head is
+# random (about 0.3), while Grad-CAM++, Layer-CAM and Eigen-CAM stay near 0.9
+# to 1.0 until the backbone goes. SSIM tells a milder story for Grad-CAM
+# (about 0.5 at first): its normalised map is mostly low background in both
+# cases, and SSIM rewards that shared flat background. Read both measures.
+
+# %% [markdown]
 # **Label randomisation.** `gap_cnn_permuted_labels` is the same network
 # trained on the same kind of scenes with the labels shuffled by a fixed
 # seed: it learnt the labels of some training scenes by heart, and nothing
