@@ -35,7 +35,31 @@ guided_grad_cam          guided backprop times Grad-CAM upsampled:     2 forward
 occlusion_map            :math:`y^c(x) - y^c(x` with a patch hidden),  1 + h'·w' forwards (batched)    ``[N, h', w']``
                          one per patch position (Zeiler & Fergus
                          2014)
+grad_cam_plus_plus       Grad-CAM with :math:`w_k^c = \sum_{ij}         1 forward + backward to the     ``[N, h, w]``
+                         \alpha^{kc}_{ij} \mathrm{ReLU}(g^k_{ij})`,     layer
+                         :math:`\alpha` from 2nd/3rd powers of the
+                         gradient (Chattopadhay et al. 2018)
+xgrad_cam                Grad-CAM with the gradient averaged under     1 forward + backward to the     ``[N, h, w]``
+                         weights :math:`A^k_{ij} / \sum A^k`           layer
+                         (Fu et al. 2020)
+layer_cam                :math:`\mathrm{ReLU}(\sum_k \mathrm{ReLU}(g^k)  1 forward + backward to the     ``[N, h, w]``
+                         \odot A^k)`: one weight per position          layer
+                         (Jiang et al. 2021)
+score_cam                weight of channel k: the probability of       1 + K forwards (batched)        ``[N, h, w]``
+                         class c for the image masked by upsampled,
+                         normalised :math:`A^k` (Wang et al. 2020)
+ablation_cam             weight of channel k: the relative drop of     1 + K forwards (batched)        ``[N, h, w]``
+                         :math:`y^c` when :math:`A^k` is zeroed
+                         (Desai & Ramaswamy 2020)
+eigen_cam                :math:`A` projected on its first principal    1 forward, one SVD per image    ``[N, h, w]``
+                         direction; no class (Muhammad & Yeasin 2020)
 =======================  ============================================  ==============================  ==============
+
+:math:`g^k_{ij} = \partial y^c / \partial A^k_{ij}` and :math:`K` is the
+number of channels of the explained layer. The methods after Grad-CAM are
+compared with the implementations of ``pytorch-grad-cam`` in
+``tests/test_cam_family_agreement.py``; where its definition differs from
+the paper's, these functions follow the paper and their docstrings say where.
 
 ``target`` picks the class :math:`c` the same way everywhere: ``None`` for each
 image's predicted class, an ``int`` for one class for all images, or a
@@ -70,6 +94,7 @@ from course_utils.hooks import (
     class_scores,
     eval_mode,
     guided_input_gradient,
+    hooks,
     read_features,
     read_layer,
     resolve_target,
@@ -84,6 +109,13 @@ __all__ = [
     "guided_backprop",
     "guided_grad_cam",
     "occlusion_map",
+    "grad_cam_plus_plus",
+    "xgrad_cam",
+    "layer_cam",
+    "score_cam",
+    "ablation_cam",
+    "eigen_cam",
+    "principal_projection",
     "min_max_normalise",
     "upsample",
     "to_image",
@@ -318,6 +350,201 @@ def occlusion_map(
 
 
 # ---------------------------------------------------------------------------
+# The family after Grad-CAM (notebook 07): each is its weighting rule
+# ---------------------------------------------------------------------------
+
+
+def grad_cam_plus_plus(model: nn.Module, layer: nn.Module, images: Tensor, target: Target = None) -> Tensor:
+    r"""Grad-CAM++: positive gradients, each weighted by a closed-form :math:`\alpha`.
+
+    .. math::
+        \alpha^{kc}_{ij} = \frac{(g^k_{ij})^2}
+            {2 (g^k_{ij})^2 + \sum_{ab} A^k_{ab} \, (g^k_{ij})^3},
+        \qquad
+        w^c_k = \sum_{ij} \alpha^{kc}_{ij} \, \mathrm{ReLU}(g^k_{ij}),
+        \qquad
+        L^c = \mathrm{ReLU}\Big(\sum_k w^c_k A^k\Big)
+
+    with :math:`g^k_{ij} = \partial y^c / \partial A^k_{ij}` (Chattopadhay
+    et al. 2018, eq. 19): the second and third derivatives of
+    :math:`\exp(y^c)` written with the first, which holds exactly when the
+    network is piecewise linear after ``layer``. :math:`\alpha = 0` where its
+    denominator is 0. One weight per channel; costs what Grad-CAM costs.
+
+    Differs from ``pytorch-grad-cam``'s ``GradCAMPlusPlus`` by its
+    :math:`\epsilon = 10^{-6}` added to the denominator: not small when
+    gradients are ~1e-3 (the squared gradient is then ~1e-6), so the two
+    maps part visibly for small gradients and agree when gradients are large.
+    """
+    reading = read_layer(model, layer, images, target, method="grad_cam_plus_plus")
+    g, a = reading.gradient, reading.activation
+    denominator = 2 * g**2 + a.sum(dim=(2, 3), keepdim=True) * g**3
+    alpha = torch.where(denominator != 0, g**2 / torch.where(denominator != 0, denominator, 1), 0)
+    weights = (alpha * F.relu(g)).sum(dim=(2, 3))  # w_k^c, [N, K]
+    return F.relu(torch.einsum("nk,nkij->nij", weights, a))
+
+
+def xgrad_cam(model: nn.Module, layer: nn.Module, images: Tensor, target: Target = None) -> Tensor:
+    r"""XGrad-CAM: the gradient averaged with the activation's own weights, not uniformly.
+
+    .. math::
+        w^c_k = \sum_{ij} \frac{A^k_{ij}}{\sum_{ab} A^k_{ab}} \, g^k_{ij},
+        \qquad
+        L^c = \mathrm{ReLU}\Big(\sum_k w^c_k A^k\Big)
+
+    (Fu et al. 2020; a channel whose activations sum to 0 gets weight 0).
+    Where the gradient is the same at every position (a GAP + linear head on
+    its last feature maps), :math:`w^c_k` is that gradient, Grad-CAM's mean
+    gradient too, and XGrad-CAM is Grad-CAM. One weight per channel; costs
+    what Grad-CAM costs.
+    """
+    reading = read_layer(model, layer, images, target, method="xgrad_cam")
+    g, a = reading.gradient, reading.activation
+    total = a.sum(dim=(2, 3))  # sum_ab A^k_ab, [N, K]
+    weighted = (a * g).sum(dim=(2, 3))
+    weights = torch.where(total != 0, weighted / torch.where(total != 0, total, 1), 0)
+    return F.relu(torch.einsum("nk,nkij->nij", weights, a))
+
+
+def layer_cam(model: nn.Module, layer: nn.Module, images: Tensor, target: Target = None) -> Tensor:
+    r"""Layer-CAM: each position weighted by its own positive gradient.
+
+    .. math::
+        L^c = \mathrm{ReLU}\Big(\sum_k \mathrm{ReLU}(g^k) \odot A^k\Big)
+
+    (Jiang et al. 2021). HiResCAM with the negative gradients dropped first:
+    the two agree wherever every gradient is positive. Meant for earlier
+    layers, where the gradient varies from position to position and Grad-CAM's
+    mean gradient blurs it away. Costs what Grad-CAM costs.
+    """
+    reading = read_layer(model, layer, images, target, method="layer_cam")
+    return F.relu((F.relu(reading.gradient) * reading.activation).sum(1))
+
+
+def score_cam(
+    model: nn.Module, layer: nn.Module, images: Tensor, target: Target = None, *, batch_size: int = 256
+) -> Tensor:
+    r"""Score-CAM: each channel weighted by the class probability of the image it masks.
+
+    .. math::
+        H^k = \frac{\mathrm{up}(A^k) - \min \mathrm{up}(A^k)}{\max \mathrm{up}(A^k) - \min \mathrm{up}(A^k)},
+        \qquad
+        w^c_k = \mathrm{softmax}\big(y(x \odot H^k)\big)_c,
+        \qquad
+        L^c = \mathrm{ReLU}\Big(\sum_k w^c_k A^k\Big)
+
+    ``up`` is bilinear upsampling to the image size (``align_corners=False``,
+    as in :func:`upsample`); a constant :math:`A^k` gives :math:`H^k = 0`. No
+    gradients (Wang et al. 2020): one forward pass for the activations and
+    one per channel and image, ``batch_size`` masked images at a time. The
+    weight is the softmax over *classes* of the masked image's scores, as in
+    the authors' code; the baseline image of the paper's "increase of
+    confidence" is left out, as there.
+
+    Differs from ``pytorch-grad-cam``'s ``ScoreCAM``, which takes the logit
+    :math:`y^c(x \odot H^k)` of each masked image and applies the softmax
+    *across the K channels*, and which upsamples with ``align_corners=True``.
+    """
+    method = "score_cam"
+    images = check_images(model, images, method=method)
+    check_positive_int(batch_size, "batch_size", method=method)
+    activation, scores = read_features(model, layer, images, method=method)  # A^k, [N, K, h, w]
+    c = resolve_target(target, scores, method=method)
+    masked = _masked_scores(model, images, activation, batch_size, method=method)  # y(x * H^k), [N, K, C]
+    weights = masked.softmax(dim=-1).gather(2, c[:, None, None].expand(-1, masked.shape[1], 1))[..., 0]
+    return F.relu(torch.einsum("nk,nkij->nij", weights, activation))
+
+
+def ablation_cam(
+    model: nn.Module, layer: nn.Module, images: Tensor, target: Target = None, *, batch_size: int = 256
+) -> Tensor:
+    r"""Ablation-CAM: each channel weighted by how much the score drops without it.
+
+    .. math::
+        w^c_k = \frac{y^c - y^c_k}{y^c},
+        \qquad
+        L^c = \mathrm{ReLU}\Big(\sum_k w^c_k A^k\Big)
+
+    with :math:`y^c_k` the score when channel :math:`k` of ``layer``'s output
+    is set to zero (Desai & Ramaswamy 2020). No gradients: one forward pass,
+    then one per channel and image, ``batch_size`` at a time (the layers
+    before ``layer`` are recomputed; the ablated activation replaces
+    ``layer``'s output). Dividing by :math:`y^c` flips every weight's sign
+    when the score is negative (an absent class), as in the paper.
+
+    ``pytorch-grad-cam``'s ``AblationCAM`` agrees where the layer's smallest
+    activation is 0 (after a ReLU); otherwise it sets the channel to
+    :math:`\min A - 10^7`, not 0.
+    """
+    method = "ablation_cam"
+    images = check_images(model, images, method=method)
+    check_positive_int(batch_size, "batch_size", method=method)
+    activation, scores = read_features(model, layer, images, method=method)  # A^k, [N, K, h, w]
+    c = resolve_target(target, scores, method=method)
+    y = scores.gather(1, c[:, None])[:, 0]  # y^c
+    n, k = activation.shape[:2]
+    ablated = torch.empty(n * k, device=activation.device, dtype=scores.dtype)
+    with eval_mode(model), hooks() as handles, torch.no_grad():
+        replacement: list[Tensor] = []
+        handles.append(layer.register_forward_hook(lambda m, i, out: replacement[0]))
+        for start in range(0, n * k, batch_size):
+            pair = torch.arange(start, min(start + batch_size, n * k), device=activation.device)
+            image, channel = pair // k, pair % k
+            without = activation[image].clone()
+            without[torch.arange(len(pair)), channel] = 0  # A with channel k zeroed
+            replacement[:] = [without]
+            ablated[pair] = model(images[image]).gather(1, c[image, None])[:, 0]  # y^c_k
+    weights = (y[:, None] - ablated.view(n, k)) / y[:, None]
+    return F.relu(torch.einsum("nk,nkij->nij", weights, activation))
+
+
+def eigen_cam(
+    model: nn.Module, layer: nn.Module, images: Tensor, target: Target = None, *, centred: bool = False
+) -> Tensor:
+    r"""Eigen-CAM: the activations projected on their first principal direction; no class.
+
+    With :math:`A` written as a matrix of :math:`hw` positions by :math:`K`
+    channels and :math:`A = U \Sigma V^\top` its singular value decomposition,
+
+    .. math::
+        L = \mathrm{ReLU}(A v_1)
+
+    with :math:`v_1` the first right singular vector (Muhammad & Yeasin
+    2020): the direction in channel space along which the positions vary the
+    most, with its sign chosen so that its entries sum to a positive number
+    (for activations :math:`\geq 0` the map is then :math:`\geq 0`). No
+    gradient and no class: ``target`` is checked but changes nothing, and the
+    map is the same for every class. One forward pass, one SVD per image.
+
+    ``centred=True`` subtracts each channel's mean over the positions first,
+    as ``pytorch-grad-cam``'s ``EigenCAM`` does; the paper does not. Its sign
+    is whatever the SVD returns, so its map may be the negative
+    projection's ReLU.
+    """
+    method = "eigen_cam"
+    activation, scores = read_features(model, layer, check_images(model, images, method=method), method=method)
+    resolve_target(target, scores, method=method)
+    return F.relu(principal_projection(activation, centred=centred))
+
+
+def principal_projection(activation: Tensor, *, centred: bool = False) -> Tensor:
+    r"""Each image's activations ``[N, K, h, w]`` projected on their first principal direction: ``[N, h, w]``.
+
+    :math:`A v_1` (see :func:`eigen_cam`), signed: :math:`v_1`'s entries sum
+    to a number :math:`\geq 0`. ``centred=True`` projects
+    :math:`A - \bar A` (each channel's mean over positions subtracted).
+    """
+    n, k, h, w = activation.shape
+    matrix = activation.flatten(2).transpose(1, 2).double()  # [N, hw, K]
+    if centred:
+        matrix = matrix - matrix.mean(dim=1, keepdim=True)
+    _, _, vh = torch.linalg.svd(matrix, full_matrices=False)
+    v1 = vh[:, 0]  # [N, K]
+    v1 = torch.where(v1.sum(-1, keepdim=True) < 0, -v1, v1)
+    return torch.einsum("npk,nk->np", matrix, v1).view(n, h, w).to(activation.dtype)
+
+
+# ---------------------------------------------------------------------------
 # What one method needs of its own: CAM's head, occlusion's patches
 # ---------------------------------------------------------------------------
 
@@ -387,6 +614,36 @@ def _check_gap_linear(features: object, scores: Tensor, weight: Tensor, bias: Te
             f"{_CAM_NEEDS}: the model's scores are not fc(GAP(features)) (max difference {error:.3g}): "
             f"{_USE_GRAD_CAM}"
         )
+
+
+def _masked_scores(
+    model: nn.Module, images: Tensor, activation: Tensor, batch_size: int, *, method: str,
+    align_corners: bool = False,
+) -> Tensor:
+    """Score-CAM's forward passes: the scores ``[N, K, C]`` of each image masked by each channel's map.
+
+    The mask :math:`H^k` is :math:`A^k` upsampled bilinearly to the image size
+    and min-max normalised (0 where :math:`A^k` is constant).
+    ``align_corners=True`` reproduces ``pytorch-grad-cam``'s upsampling.
+    """
+    n, k = activation.shape[:2]
+    size = tuple(images.shape[-2:])
+    out: Tensor | None = None
+    with eval_mode(model), torch.no_grad():
+        for start in range(0, n * k, batch_size):
+            pair = torch.arange(start, min(start + batch_size, n * k), device=images.device)
+            image, channel = pair // k, pair % k
+            maps = activation[image, channel][:, None].float()  # A^k, [B, 1, h, w]
+            up = F.interpolate(maps, size=size, mode="bilinear", align_corners=align_corners)[:, 0]
+            low = up.flatten(1).amin(1)[:, None, None]
+            span = up.flatten(1).amax(1)[:, None, None] - low
+            masks = torch.where(span > 0, (up - low) / torch.where(span > 0, span, 1), 0)  # H^k
+            scores = class_scores(model, images[image] * masks[:, None].to(images.dtype), method=method)
+            if out is None:
+                out = torch.empty(n * k, scores.shape[1], device=scores.device, dtype=scores.dtype)
+            out[pair] = scores
+    assert out is not None
+    return out.view(n, k, -1)
 
 
 def _patch_masks(images: Tensor, patch: int, stride: int) -> tuple[Tensor, tuple[int, int]]:

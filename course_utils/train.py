@@ -64,6 +64,10 @@ class TrainConfig:
     seed: int = 0
     #: "class": n_train fresh scenes and their labels; "mask": the held-out split's object masks
     supervision: str = "class"
+    #: None: the scenes' own labels. An int: the labels shuffled across the training scenes with
+    #: this seed, so that they no longer follow the images and the model can only memorise them
+    #: (the sanity check of Adebayo et al. 2018, notebook 07).
+    permute_labels_seed: int | None = None
 
 
 ACOL_DELTAS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
@@ -74,6 +78,9 @@ SELECTED_DELTA = 0.4
 """The erase threshold chosen by MaxBoxAccV2 on the held-out split (notebook 05, section 7), among
 the seed-0 models of :data:`ACOL_DELTAS`, before any of them was scored on test; only it gets
 the extra seeds. The notebook checks that its held-out choice is this value."""
+
+PERMUTED_LABELS_SEED = 7
+"""The seed that shuffles the labels of ``gap_cnn_permuted_labels``' training scenes."""
 
 COURSE_MODELS: dict[str, TrainConfig] = {
     "gap_cnn": TrainConfig("GapCNN"),
@@ -92,8 +99,19 @@ COURSE_MODELS: dict[str, TrainConfig] = {
     "few_shot_mask_cnn": TrainConfig(
         "MaskCNN", n_train=400, epochs=20, batch_size=32, supervision="mask"
     ),
+    # Fewer scenes, more epochs: random labels can only be learnt by heart.
+    "gap_cnn_permuted_labels": TrainConfig("GapCNN", n_train=1000, epochs=40, permute_labels_seed=PERMUTED_LABELS_SEED),
 }
-"""The shipped checkpoints. ``acol_07`` is ACoL trained with erase threshold delta = 0.7."""
+"""The shipped checkpoints. ``acol_07`` is ACoL trained with erase threshold delta = 0.7.
+``gap_cnn_permuted_labels`` is GapCNN trained on scenes whose labels were shuffled
+(:func:`permute_labels`): what it learnt says nothing about the creatures."""
+
+
+def permute_labels(scenes: Scenes, seed: int) -> Scenes:
+    """The same scenes with their labels shuffled among them by ``seed`` (the class counts stay the same)."""
+    gen = torch.Generator().manual_seed(seed)
+    order = torch.randperm(len(scenes), generator=gen)
+    return Scenes(scenes.images, scenes.labels[order], scenes.masks, scenes.boxes, scenes.part_masks)
 
 
 def build_model(config: TrainConfig) -> nn.Module:
@@ -236,7 +254,7 @@ def main(argv: list[str] | None = None) -> None:
     train_sets: dict[str, Scenes] = {}
     for name in args.only or COURSE_MODELS:
         config = COURSE_MODELS[name]
-        key = json.dumps(config.scenes, sort_keys=True)
+        key = json.dumps([config.scenes, config.n_train, config.permute_labels_seed], sort_keys=True)
         if config.supervision == "mask":
             key = "heldout"
             train_sets[key] = splits["heldout_scenes.npz"]
@@ -244,6 +262,8 @@ def main(argv: list[str] | None = None) -> None:
                 raise CourseValueError(f"{name}: n_train {config.n_train} != {len(train_sets[key])} held-out scenes")
         if key not in train_sets:
             train_sets[key] = make_scenes(config.n_train, TRAIN_SEED, **config.scenes)
+            if config.permute_labels_seed is not None:
+                train_sets[key] = permute_labels(train_sets[key], config.permute_labels_seed)
         model = build_model(config).to(device)
         start = time.perf_counter()
         history = train(model, train_sets[key], config)
@@ -267,6 +287,7 @@ def main(argv: list[str] | None = None) -> None:
             "config": asdict(config),
             # accuracy on unseen scenes like the training ones: with the marker for the cue model
             "test_accuracy": round(accuracy(model, splits["cue_test_scenes.npz"] if cue_world else test), 4),
+            # on the labels it was trained on (the shuffled ones for a permuted-labels model)
             "train_accuracy": round(accuracy(model, train_sets[key]), 4),
             "final_loss": round(history[-1], 4),
             "train_seconds": round(seconds, 1),

@@ -166,7 +166,7 @@ def all_hooks(model: nn.Module) -> list:
     return hooks
 
 
-# The seven methods with one calling convention, for the hygiene tests.
+# The methods with one calling convention, for the hygiene tests.
 METHODS = {
     "cam": lambda m, x, t=None: class_activation_map(m, x, t),
     "grad_cam": lambda m, x, t=None: grad_cam(m, m.features, x, t),
@@ -175,6 +175,13 @@ METHODS = {
     "guided_backprop": lambda m, x, t=None: guided_backprop(m, x, t),
     "guided_grad_cam": lambda m, x, t=None: guided_grad_cam(m, m.features, x, t),
     "occlusion": lambda m, x, t=None: occlusion_map(m, x, t, patch=16, stride=16),
+    "hires_cam": lambda m, x, t=None: cam.hires_cam(m, m.features, x, t),
+    "grad_cam_plus_plus": lambda m, x, t=None: cam.grad_cam_plus_plus(m, m.features, x, t),
+    "xgrad_cam": lambda m, x, t=None: cam.xgrad_cam(m, m.features, x, t),
+    "layer_cam": lambda m, x, t=None: cam.layer_cam(m, m.features, x, t),
+    "score_cam": lambda m, x, t=None: cam.score_cam(m, m.features, x, t, batch_size=100),
+    "ablation_cam": lambda m, x, t=None: cam.ablation_cam(m, m.features, x, t, batch_size=100),
+    "eigen_cam": lambda m, x, t=None: cam.eigen_cam(m, m.features, x, t),
 }
 method_names = pytest.mark.parametrize("method", METHODS)
 
@@ -794,3 +801,67 @@ def test_reexports_the_map_helpers() -> None:
     assert cam.min_max_normalise is maps.min_max_normalise
     assert cam.upsample is maps.upsample
     assert cam.to_image is maps.to_image
+
+
+# ---------------------------------------------------------------------------
+# The family after Grad-CAM (notebook 07)
+# ---------------------------------------------------------------------------
+
+
+def test_on_a_gap_head_cam_grad_cam_hires_and_xgrad_are_one_map(gap, images) -> None:
+    # On GAP + linear and its last feature maps the gradient is w_k^c / hw at every position.
+    target = torch.arange(len(images)) % 4
+    relu_cam = F.relu(class_activation_map(gap, images, target))
+    hw = relu_cam.shape[-1] * relu_cam.shape[-2]
+    torch.testing.assert_close(grad_cam(gap, gap.features, images, target) * hw, relu_cam, atol=1e-5, rtol=1e-4)
+    torch.testing.assert_close(cam.hires_cam(gap, gap.features, images, target) * hw, relu_cam, atol=1e-5, rtol=1e-4)
+    torch.testing.assert_close(cam.xgrad_cam(gap, gap.features, images, target), relu_cam / hw, atol=1e-6, rtol=1e-4)
+
+
+def test_hires_and_layer_cam_are_gradient_times_activation() -> None:
+    torch.manual_seed(3)
+    model = FlattenCNN().eval()
+    x = torch.rand(2, 3, 64, 64)
+    reading = cam.read_layer(model, model.features, x, [1, 2], method="test")
+    g, a = reading.gradient, reading.activation
+    torch.testing.assert_close(cam.hires_cam(model, model.features, x, [1, 2]), F.relu((g * a).sum(1)))
+    torch.testing.assert_close(cam.layer_cam(model, model.features, x, [1, 2]), F.relu((F.relu(g) * a).sum(1)))
+
+
+def test_grad_cam_plus_plus_hand_computed() -> None:
+    # One channel, 2 positions: A = [1, 3] (sum 4), and the toy head gives the gradient 0.5 at both.
+    f = torch.tensor([[[[1.0, 3.0]]]])
+    model = ToyGap(f, torch.tensor([[1.0], [0.0]]))
+    # GAP + linear: g = w / hw = 0.5 at both positions; alpha = g^2 / (2 g^2 + 4 g^3) = 0.25 / (0.5 + 0.5)
+    alpha = 0.25 / (2 * 0.25 + 4 * 0.125)
+    w = 2 * alpha * 0.5
+    expected = torch.tensor([[[w * 1.0, w * 3.0]]])
+    torch.testing.assert_close(cam.grad_cam_plus_plus(model, model.features, torch.zeros(1, 3, 4, 4), 0), expected)
+
+
+def test_score_and_ablation_cam_on_a_toy_gap(gap, images) -> None:
+    # Ablation on GAP + linear: y - y_k = w_k^c mean(A^k), the weight is that over y.
+    target = torch.arange(len(images)) % 4
+    a, scores = cam.read_features(gap, gap.features, images, method="test")
+    y = scores[torch.arange(len(images)), target]
+    drop = gap.fc.weight[target] * a.mean((2, 3))
+    expected = F.relu(torch.einsum("nk,nkij->nij", drop / y[:, None], a))
+    got = cam.ablation_cam(gap, gap.features, images, target, batch_size=7)
+    torch.testing.assert_close(got, expected, atol=1e-5, rtol=1e-4)
+    # Score-CAM's weights are probabilities: the batch size does not change the map.
+    torch.testing.assert_close(
+        cam.score_cam(gap, gap.features, images, target, batch_size=5),
+        cam.score_cam(gap, gap.features, images, target, batch_size=1000),
+    )
+
+
+def test_eigen_cam_is_the_first_principal_direction_and_ignores_the_class(gap, images) -> None:
+    a, _ = cam.read_features(gap, gap.features, images, method="test")
+    maps = cam.eigen_cam(gap, gap.features, images)
+    for i in range(len(images)):
+        matrix = a[i].flatten(1).T.double()  # [hw, K]
+        _, vectors = torch.linalg.eigh(matrix.T @ matrix)
+        v1 = vectors[:, -1] * torch.sign(vectors[:, -1].sum())
+        torch.testing.assert_close(maps[i].double(), F.relu(matrix @ v1).view(maps.shape[1:]), atol=1e-4, rtol=1e-4)
+    torch.testing.assert_close(cam.eigen_cam(gap, gap.features, images, 2), maps)
+    assert (maps >= 0).all()
