@@ -13,8 +13,6 @@
 #     name: python3
 # ---
 
-# %%
-
 # %% [markdown]
 # # 07 · Can you trust a map? The CAM family, tested against the truth
 #

@@ -78,9 +78,12 @@ if not CHROMIUM.exists():
 from playwright.sync_api import Browser, Locator, Page, sync_playwright  # noqa: E402
 
 # JupyterLab settings for the test user: every cell stays in the page (no windowing, so the
-# checks see all outputs), and no pop-up asking about news covers the figures.
+# checks see all outputs), no pop-up asking about news covers the figures, and no autosave (a
+# notebook that runs past the autosave interval would be saved, and jupytext would write its
+# paired .py next to the copy: a file the notebook itself never wrote).
 LAB_SETTINGS = {
     "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
+    "@jupyterlab/docmanager-extension/plugin.jupyterlab-settings": {"autosave": False},
     "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false",
                                                                         "checkForUpdates": False},
 }

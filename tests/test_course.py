@@ -18,8 +18,8 @@ def test_notebooks_are_the_numbered_ones_in_the_notebook_folder_and_below(tmp_pa
     assert found == ["01_intro.ipynb", "02_cam.ipynb", "ko/01_intro.ipynb"]
 
 
-def test_the_course_has_its_six_notebooks():
-    assert [path.name[:2] for path in notebooks()] == ["01", "02", "03", "04", "05", "06"]
+def test_the_course_has_its_six_notebooks_and_the_extra_one():
+    assert [path.name[:2] for path in notebooks()] == ["01", "02", "03", "04", "05", "06", "07"]
     assert all(path.parent == NOTEBOOK_DIR for path in notebooks())
 
 

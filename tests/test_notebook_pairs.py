@@ -28,3 +28,10 @@ def test_notebook_was_run_top_to_bottom_with_no_error(ipynb):
     assert counts == list(range(1, len(cells) + 1)), f"{ipynb.name}: restart the kernel and run all cells before saving"
     errors = [o for c in cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert not errors, f"{ipynb.name} was saved with an error output"
+
+
+@pytest.mark.parametrize("ipynb", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_has_no_empty_code_cell(ipynb):
+    """JupyterLab's Run All never gives an empty code cell an execution count (the browser test waits for one)."""
+    empty = [i for i, c in enumerate(jupytext.read(ipynb).cells) if c.cell_type == "code" and not c.source.strip()]
+    assert not empty, f"{ipynb.name}: empty code cells at {empty}; delete them"
