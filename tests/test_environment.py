@@ -8,6 +8,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CONDA_NAMES = {"torch": "pytorch-cpu"}  # PyPI name -> conda-forge name where they differ
+# Runtime packages that conda-forge does not carry: postBuild pip-installs them (pinned, no deps).
+PIP_ONLY = {"koreanize-matplotlib"}
 
 
 def _name_and_bound(spec: str) -> tuple[str, str]:
@@ -17,7 +19,9 @@ def _name_and_bound(spec: str) -> tuple[str, str]:
 
 def test_environment_yml_lists_the_runtime_dependencies_of_pyproject():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    wanted = {CONDA_NAMES.get(n, n): b for n, b in map(_name_and_bound, project["dependencies"])}
+    wanted = {
+        CONDA_NAMES.get(n, n): b for n, b in map(_name_and_bound, project["dependencies"]) if n not in PIP_ONLY
+    }
     text = (ROOT / "environment.yml").read_text()
     lines = text[text.index("\ndependencies:") :].splitlines()
     conda = {}
@@ -49,6 +53,9 @@ def test_postbuild_installs_the_package_editable_and_is_executable():
     commands = [line for line in lines if line and not line.startswith("#")]
     # editable: course_utils finds data/ next to its source; --no-deps: environment.yml has them all
     assert "python -m pip install --no-deps --editable ." in commands
+    for name in PIP_ONLY:  # pinned to the version uv.lock holds
+        locked = re.search(rf'name = "{name}"\nversion = "([^"]+)"', (ROOT / "uv.lock").read_text()).group(1)
+        assert f"python -m pip install --no-deps {name}=={locked}" in commands, f"postBuild must install {name}"
     mode = subprocess.run(["git", "ls-files", "--stage", "postBuild"], cwd=ROOT, capture_output=True, text=True)
     if mode.stdout:  # tracked: git must record it as executable, or repo2docker cannot run it
         assert mode.stdout.startswith("100755"), f"postBuild is not executable in git: {mode.stdout.strip()}"
