@@ -18,7 +18,7 @@ help:
 	@echo "make test-kernels the notebooks again on torch's other CPU kernels (default, avx2)"
 	@echo "make checkpoints  regenerate data/: frozen scenes, trained models, manifest"
 	@echo "make bench        measure the speed targets and print the figures"
-	@echo "make handout      copies of the notebooks without outputs, in outputs/handout/ (for a class)"
+	@echo "make handout      copies of the notebooks without outputs, in outputs/handout/ (solutions apart)"
 
 .tools/bin/uv:
 	$(PYTHON) -m venv .tools
@@ -60,12 +60,12 @@ bench: install
 	$(VENV_PY) benchmarks/bench.py
 
 # Learners' copies for a class: the same notebooks with every output cleared, so each cell's
-# result appears only when it is run. The course's own notebooks keep their outputs (nbval
+# result appears only when it is run; sub-folders (ko/) keep their paths, and the worked
+# solutions go to a separate folder, $(HANDOUT_DIR)-solutions, to hand out later. The course's own notebooks keep their outputs (nbval
 # compares against them; GitHub shows them).
 HANDOUT_DIR ?= outputs/handout
 handout: install
-	$(VENV_PY) -m jupyter nbconvert --log-level=WARN --to notebook --ClearOutputPreprocessor.enabled=True --output-dir $(HANDOUT_DIR) $$($(VENV_PY) -m course_utils.course --list)
-	@echo "cleared copies in $(HANDOUT_DIR)/"
+	$(VENV_PY) -m course_utils.course --handout $(HANDOUT_DIR)
 
 clean:
 	rm -rf .venv .tools .pytest_cache .hypothesis

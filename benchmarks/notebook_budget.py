@@ -113,9 +113,9 @@ def where_the_time_goes(result: NotebookRun) -> str:
 
 
 def main(argv: list[str]) -> None:
-    from course_utils.course import notebooks
+    from course_utils.course import lessons
 
-    paths = [Path(p) for p in argv] or notebooks()
+    paths = [Path(p) for p in argv] or lessons()
     before = reference_seconds()
     results = {path: run(path) for path in paths}
     after = reference_seconds()

@@ -59,3 +59,21 @@ def as_number(value: object) -> float | None:
     if isinstance(value, numbers.Real) and not isinstance(value, bool):
         return float(value)
     return None
+
+
+def must_pass(*feedbacks: Feedback) -> None:
+    """Show each check's verdict, and stop with an error if one of them did not pass.
+
+    Used by the worked solutions (``notebooks/solutions/``), which the tests run: a solution that no
+    longer passes its own exercise's check is a bug, and nbval must see it as an error, not as a
+    quiet ✘ in an output nobody compares.
+    """
+    from IPython.display import display
+
+    for feedback in feedbacks:
+        if not isinstance(feedback, Feedback):
+            raise TypeError(f"must_pass takes the Feedback that a check returns, not {type(feedback).__name__}")
+        display(feedback)
+    failed = [str(feedback) for feedback in feedbacks if not feedback.passed]
+    if failed:
+        raise AssertionError("a worked solution does not pass its check: " + " | ".join(failed))

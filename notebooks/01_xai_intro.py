@@ -57,7 +57,7 @@
 #
 # **Discussion, summary and the map of the course**
 #
-# **Exercises** (with self-checks), and worked solutions at the very end.
+# **Exercises** (with self-checks); worked solutions in a notebook of their own.
 #
 # ### References
 #
@@ -760,9 +760,10 @@ print("maps whose peak is a flat top of several pixels:",
 #
 # Each exercise ends with a check: run the cell and it says what is right,
 # or what was expected. The cells start with placeholder answers (`None`),
-# so the checks say "Not yet" until you fill them in. Worked solutions are
-# at the end of the notebook (their code is collapsed in JupyterLab): try
-# first.
+# so the checks say "Not yet" until you fill them in. The worked solutions
+# are in a notebook of their own,
+# [solutions/01_xai_intro_solutions.ipynb](solutions/01_xai_intro_solutions.ipynb),
+# so that no answer shows under its exercise: try first.
 #
 # **Exercise 1: shapes.** The backbone is made of convolutions and pools
 # only, so it accepts images of any size. Reason it out first, then test it
@@ -813,44 +814,4 @@ checks.check_weakest_class(weakest_class, weakest_accuracy)
 
 # %%
 fraction = None  # fraction of cue_removed predicted red after planting the red glyph
-checks.check_trigger(fraction, class_index=0)
-
-# %% [markdown]
-# ## Solutions
-#
-# Try the exercises first. The code of these cells is collapsed in
-# JupyterLab (click the cell to expand it).
-
-# %% jupyter={"source_hidden": true}
-# Exercise 1: two 2x2 max-pools take 96 to 48 to 24; the last block has 64 channels.
-# One position still stands for 4x4 pixels: the pools, not the image size, set that.
-with torch.no_grad():
-    answer = tuple(model.features(torch.zeros(1, 3, 96, 96)).shape[1:])
-checks.check_feature_map_shape(answer, image_size=96)
-
-# %% jupyter={"source_hidden": true}
-# Exercise 2: subtracting the row's maximum multiplies numerator and denominator by the
-# same e^(-max), so the result is unchanged, but no exp can overflow any more.
-shifted = logits_8 - logits_8.amax(dim=1, keepdim=True)
-probabilities_8 = shifted.exp() / shifted.exp().sum(dim=1, keepdim=True)
-checks.check_softmax(probabilities_8, logits_8)
-
-# %% jupyter={"source_hidden": true}
-# Exercise 3: the accuracy over each class's scenes alone.
-per_class = [
-    (predicted_without[cue_removed.labels == c] == c).float().mean().item() for c in range(4)
-]
-weakest = min(range(4), key=lambda c: per_class[c])
-weakest_class, weakest_accuracy = CLASS_NAMES[weakest], per_class[weakest]
-checks.check_weakest_class(weakest_class, weakest_accuracy)
-
-# %% jupyter={"source_hidden": true}
-# Exercise 4: paint the glyph into a copy, behind the creature, and count "red" predictions.
-y, x = CUE_CORNER
-planted = cue_removed.images.clone()
-where = CUE_GLYPHS[0] & ~cue_removed.masks[:, y : y + CUE_SIZE, x : x + CUE_SIZE]  # [N, 7, 7]
-corner_cell = planted[:, :, y : y + CUE_SIZE, x : x + CUE_SIZE]  # a view into `planted`
-corner_cell[where.unsqueeze(1).expand_as(corner_cell)] = 1.0
-with torch.no_grad():
-    fraction = (cue_model(planted).argmax(1) == 0).float().mean().item()
 checks.check_trigger(fraction, class_index=0)

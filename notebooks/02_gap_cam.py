@@ -979,7 +979,9 @@ except ValueError as error:
 #
 # Each exercise has a check that says what is right, or what it expected.
 # The answers start as `None`, so the checks say "Not yet": replace them
-# with your own.
+# with your own. The worked solutions are in a notebook of their own,
+# [solutions/02_gap_cam_solutions.ipynb](solutions/02_gap_cam_solutions.ipynb),
+# so that no answer shows under its exercise: try first.
 #
 # **Exercise 1: pooling by hand.** Pool `POOLING_TENSOR` (printed below)
 # with 2x2 windows and stride 2, once by average and once by max. Work it

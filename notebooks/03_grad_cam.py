@@ -73,7 +73,7 @@
 #
 # **Discussion and summary**
 #
-# **Exercises** (with self-checks), and worked solutions at the very end.
+# **Exercises** (with self-checks); worked solutions in a notebook of their own.
 #
 # ### References
 #
@@ -1218,8 +1218,10 @@ if loaded is not None:
 #
 # Each exercise ends with a check that tells you what is right, or what was
 # expected. The answers start as `None` (or a function that raises), so the
-# checks say "Not yet" until you fill them in. Worked solutions are at the
-# very end.
+# checks say "Not yet" until you fill them in. The worked solutions are in
+# a notebook of their own,
+# [solutions/03_grad_cam_solutions.ipynb](solutions/03_grad_cam_solutions.ipynb),
+# so that no answer shows under its exercise: try first.
 #
 # **Exercise 1: what the ReLU throws away.** (a) Write `signed_grad_cam`,
 # Grad-CAM's map *before* its ReLU, $\sum_k \alpha_k^c A^k$, one `[h, w]` map
@@ -1287,81 +1289,5 @@ display(checks.check_occlusion_pointing(occlusion_hits))
 # %%
 answer_a = None  # "left", "right" or "neither"
 answer_b = None
-display(checks.check_pointed_object(answer_a, index=3, class_index=0, counterfactual=True))
-display(checks.check_pointed_object(answer_b, index=3, class_index=2))
-
-# %% [markdown]
-# ## Solutions
-#
-# Try the exercises first. Each solution below runs its check.
-
-# %%
-# Exercise 1: alpha_k^c is the spatial mean of the gradient; the map is the weighted sum of
-# the feature maps, without the ReLU.
-def signed_grad_cam(model, layer, images, target=None):
-    """sum_k alpha_k^c A^k, without the ReLU: [N, h, w]."""
-    reading = read_layer(model, layer, images, target, method="signed_grad_cam")
-    alpha = reading.gradient.mean(dim=(2, 3))  # [N, K]
-    return torch.einsum("nk,nkij->nij", alpha, reading.activation)
-
-
-red_map = signed_grad_cam(flatten, flatten.features, pair.images[0:1], 0)
-share_negative = (red_map < 0).float().mean().item()
-display(checks.check_signed_grad_cam(signed_grad_cam))
-display(checks.check_negative_share(share_negative))
-
-# %%
-# Exercise 2: dy/dA^1 = [[3, 0], [0, 1]], mean 1;
-# dy/dA^2 = [[0, -2], [0, 0]] + A^2 = [[1, -3], [2, 2]], mean 0.5.
-toy = checks.TOY_ACTIVATION.clone().requires_grad_(True)
-(toy_gradient,) = torch.autograd.grad(checks.toy_score(toy), toy)
-alpha = toy_gradient.mean(dim=(1, 2))
-checks.check_toy_alpha(alpha)
-
-
-# %%
-# Exercise 3: one batch of occluded copies per patch position; the drop of each image's own
-# class score.
-@torch.no_grad()
-def occlude(model, images, classes, patch=8):
-    """Occlusion drops [N, H // patch, W // patch], patches filled with each image's mean."""
-    n, _, height, width = images.shape
-    fill = images.mean(dim=(2, 3), keepdim=True).expand_as(images)
-    n_index = torch.arange(n)
-    clean = model(images)[n_index, classes]
-    drops = torch.empty(n, height // patch, width // patch)
-    for i in range(height // patch):
-        for j in range(width // patch):
-            rows, cols = slice(i * patch, (i + 1) * patch), slice(j * patch, (j + 1) * patch)
-            hidden = images.clone()
-            hidden[:, :, rows, cols] = fill[:, :, rows, cols]
-            drops[:, i, j] = clean - model(hidden)[n_index, classes]
-    return drops
-
-
-first = pair[:20]
-hand_maps = upsample(occlude(flatten, first.images, first.labels[:, 0]), 64)
-occlusion_hits = pointing_game(hand_maps, first.masks[:, 0], tolerance=4)
-display(checks.check_occlusion(occlude))
-display(checks.check_occlusion_pointing(occlusion_hits))
-
-
-# %%
-# Exercise 4: the peak of each map, upsampled to the image, and the nearest creature
-# within 4 pixels.
-def pointed_object(maps, masks, tolerance=4):
-    """'left', 'right' or 'neither' for one map [1, h, w] and the scene's two masks [2, H, W]."""
-    up = upsample(maps, tuple(masks.shape[-2:]))[0]
-    y, x = divmod(int(up.argmax()), up.shape[1])
-    distance = [
-        ((torch.nonzero(m) - torch.tensor([y, x])) ** 2).sum(1).min().sqrt().item() for m in masks
-    ]
-    nearest = min((0, 1), key=lambda k: distance[k])
-    return ("left", "right")[nearest] if distance[nearest] <= tolerance else "neither"
-
-
-x3 = pair.images[3:4]
-answer_a = pointed_object(counterfactual_grad_cam(flatten, flatten.features, x3, 0), pair.masks[3])
-answer_b = pointed_object(grad_cam(flatten, flatten.features, x3, 2), pair.masks[3])
 display(checks.check_pointed_object(answer_a, index=3, class_index=0, counterfactual=True))
 display(checks.check_pointed_object(answer_b, index=3, class_index=2))

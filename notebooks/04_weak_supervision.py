@@ -67,7 +67,7 @@
 #
 # **Discussion and summary**
 #
-# **Exercises** (with self-checks), and worked solutions at the very end.
+# **Exercises** (with self-checks); worked solutions in a notebook of their own.
 #
 # ### References
 #
@@ -1297,9 +1297,10 @@ for name, ious in [("removal box (none found: IoU 0)", removal_iou),
 #
 # Each exercise ends with a check: run the cell and it says what is right,
 # or what was expected. The cells start with placeholder answers (`None`),
-# so the checks say "Not yet" until you fill them in. Worked solutions are
-# at the end of the notebook (their code is collapsed in JupyterLab): try
-# first.
+# so the checks say "Not yet" until you fill them in. The worked solutions
+# are in a notebook of their own,
+# [solutions/04_weak_supervision_solutions.ipynb](solutions/04_weak_supervision_solutions.ipynb),
+# so that no answer shows under its exercise: try first.
 #
 # **Exercise 1: box IoU by hand.** Write `my_box_iou(a, b)` for two boxes
 # given as tuples `(x0, y0, x1, y1)` with **exclusive** `x1, y1`, using
@@ -1365,74 +1366,4 @@ checks.check_head_mask(head_threshold, head_iou)
 # %%
 print(checks.TOY_MAPS.int(), checks.TOY_BOXES, sep="\n")
 toy_max_box_acc, toy_max_box_acc_v2, toy_pxap = None, None, None
-checks.check_toy_metrics(toy_max_box_acc, toy_max_box_acc_v2, toy_pxap)
-
-# %% [markdown]
-# ## Solutions
-#
-# Try the exercises first. The code of these cells is collapsed in
-# JupyterLab (click the cell to expand it).
-
-# %% jupyter={"source_hidden": true}
-# Exercise 1: with exclusive corners the width of a box is x1 - x0, and the overlap's width
-# min(x1, x1') - max(x0, x0') is clamped at 0 when the boxes do not overlap. An empty union
-# (two boxes without pixels) gives 0, not a division by zero.
-# First pair: overlap 3 x 3 = 9 pixels; areas 6 x 6 = 36 and 8 x 4 = 32;
-# IoU 9 / (36 + 32 - 9) = 9 / 59.
-def my_box_iou(a, b):
-    width = max(0, min(a[2], b[2]) - max(a[0], b[0]))
-    height = max(0, min(a[3], b[3]) - max(a[1], b[1]))
-    intersection = width * height
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - intersection
-    return intersection / union if union > 0 else 0.0
-
-
-checks.check_box_iou(my_box_iou)
-
-# %% jupyter={"source_hidden": true}
-# Exercise 2: few labels; a tag where an outline is wanted; wrong labels;
-# a class where a box is wanted.
-kinds = ["incomplete", "inexact", "inaccurate", "inexact"]
-checks.check_kinds(kinds)
-
-# %% jupyter={"source_hidden": true}
-# Exercise 3: Top-1 Loc counts images that are both well classified (0.9) and well boxed (0.6).
-# The two sets overlap at most by the smaller one, and at least by 0.9 + 0.6 - 1 (if the 0.1
-# misclassified images are all among the well-boxed ones).
-top1_low, top1_high = 0.9 + 0.6 - 1, min(0.9, 0.6)
-checks.check_top1_bounds(top1_low, top1_high, accuracy=0.9, gt_known=0.6)
-
-# %% jupyter={"source_hidden": true}
-# Exercise 4: the same curve as in section 5, against the heads' masks.
-head_curve = mask_iou_curve(maps, test.part_masks)
-best = int(head_curve.argmax())
-head_threshold, head_iou = thresholds[best].item(), head_curve[best].item()
-
-fig, ax = plt.subplots(figsize=(FIG_WIDTH / 2, 3), layout="constrained")
-ax.plot(thresholds, mask_curve, label="creature")
-ax.plot(thresholds, head_curve, label="head")
-ax.set(xlabel="CAM threshold t", ylabel="mean mask IoU", xlim=(0, 1))
-ax.legend()
-plt.show()
-checks.check_head_mask(head_threshold, head_iou)
-
-# %% jupyter={"source_hidden": true}
-# Exercise 5: the IoU of each image's box(es) at each threshold, then the box accuracies.
-toy_ious = {}
-for every in (False, True):  # largest component only (MaxBoxAcc), every component (V2)
-    toy_ious[every] = torch.tensor([
-        [box_iou(mask_to_boxes(threshold_map(m, t), multi_contour=every), b[None]).max().item()
-         for m, b in zip(checks.TOY_MAPS, checks.TOY_BOXES)]
-        for t in checks.TOY_THRESHOLDS])  # [3 thresholds, 3 images]
-toy_max_box_acc = (toy_ious[False] >= 0.5).double().mean(1).max().item()
-toy_max_box_acc_v2 = np.mean([(toy_ious[True] >= level).double().mean(1).max().item()
-                              for level in (0.3, 0.5, 0.7)])
-toy_norm = checks.TOY_MAPS / 4  # each map runs from 0 to 4
-predicted_px = [toy_norm >= t for t in checks.TOY_THRESHOLDS]
-toy_precision = [(p & checks.TOY_MASKS).sum().item() / p.sum().item() for p in predicted_px]
-toy_recall = [(p & checks.TOY_MASKS).sum().item() / checks.TOY_MASKS.sum().item()
-              for p in predicted_px] + [0.0]
-toy_pxap = sum(p * (toy_recall[k] - toy_recall[k + 1]) for k, p in enumerate(toy_precision))
-print(f"MaxBoxAcc {toy_max_box_acc:.3f}, MaxBoxAccV2 {toy_max_box_acc_v2:.3f}, "
-      f"PxAP {toy_pxap:.3f}")
 checks.check_toy_metrics(toy_max_box_acc, toy_max_box_acc_v2, toy_pxap)

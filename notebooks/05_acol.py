@@ -69,7 +69,7 @@
 #
 # **Discussion and summary**
 #
-# **Exercises** (with self-checks), and worked solutions at the very end.
+# **Exercises** (with self-checks); worked solutions in a notebook of their own.
 #
 # ### References
 #
@@ -1137,9 +1137,10 @@ print(f"held-out: {heldout_seconds:.1f} s; test: {test_seconds:.1f} s")
 #
 # Each exercise ends with a check: run the cell and it says what is right,
 # or what was expected. The cells start with placeholder answers (`None`),
-# so the checks say "Not yet" until you fill them in. Worked solutions are
-# at the end of the notebook (their code is collapsed in JupyterLab): try
-# first.
+# so the checks say "Not yet" until you fill them in. The worked solutions
+# are in a notebook of their own,
+# [solutions/05_acol_solutions.ipynb](solutions/05_acol_solutions.ipynb),
+# so that no answer shows under its exercise: try first.
 #
 # **Exercise 1: which positions are erased?** Here is classifier A's raw map
 # for the target class on a small 4×4 grid. With $\delta = 0.5$, which
@@ -1185,43 +1186,4 @@ checks.check_erased_fraction(prediction, fraction, delta=0.9)
 
 # %%
 accuracy_b = None  # acol_09's classifier B at delta = 0.5
-checks.check_b_at_other_delta(accuracy_b, model_name="acol_09", delta=0.5)
-
-# %% [markdown]
-# ## Solutions
-#
-# Try the exercises first. The code of these cells is collapsed in
-# JupyterLab (click the cell to expand it).
-
-# %% jupyter={"source_hidden": true}
-# Exercise 1: normalise with min 2 and max 10, so (M - 2) / 8; erase where that is >= 0.5,
-# i.e. M >= 6.
-# The 6 at row 1, column 1 is exactly 0.5: ">=" erases it.
-erased = (checks.MAP_A - checks.MAP_A.min()) / (checks.MAP_A.max() - checks.MAP_A.min()) >= 0.5
-checks.check_erased_positions(erased, delta=0.5)
-
-# %% jupyter={"source_hidden": true}
-# Exercise 2: normalise each map on its own, then the larger value wins. At (2, 3) B's 8 is
-# its maximum (1.0), while A's 5 is only (5 - 2) / 8 = 0.375 of A's range: B supplies it.
-fused = torch.maximum(min_max_normalise(checks.MAP_A), min_max_normalise(checks.MAP_B))
-checks.check_fused_map(fused)
-
-# %% jupyter={"source_hidden": true}
-# Exercise 3: a position is erased where the normalised map is >= delta: a higher bar,
-# fewer positions.
-scenes_100 = test[:100]
-with torch.no_grad():
-    fraction = (
-        acol.run(scenes_100.images, scenes_100.labels, delta=0.9).erased.float().mean().item()
-    )
-prediction = "less"
-checks.check_erased_fraction(prediction, fraction, delta=0.9)
-
-# %% jupyter={"source_hidden": true}
-# Exercise 4: the same model, a lower threshold at test time; no labels, so A's predicted
-# class is erased.
-scenes_200 = test[:200]
-with torch.no_grad():
-    out_09 = acol_models[0.9].run(scenes_200.images, delta=0.5)
-accuracy_b = (out_09.logits_b.argmax(1) == scenes_200.labels).float().mean().item()
 checks.check_b_at_other_delta(accuracy_b, model_name="acol_09", delta=0.5)

@@ -71,8 +71,8 @@
 #
 # **The course in one page**, and **what to read next**
 #
-# **Exercises** (with self-checks), open exercises, and worked solutions at
-# the very end.
+# **Exercises** (with self-checks) and open exercises; worked solutions in
+# a notebook of their own.
 #
 # ### References
 #
@@ -817,8 +817,9 @@ plt.show()
 #
 # Each exercise ends with a check: run the cell and it says what is right,
 # or what was expected. The answers start as `None`, so the checks say "Not
-# yet" until you fill them in. Worked solutions are at the end of the
-# notebook (their code is collapsed in JupyterLab): try first.
+# yet" until you fill them in. The worked solutions are in a notebook of
+# their own, [solutions/06_one_by_one_conv_solutions.ipynb](solutions/06_one_by_one_conv_solutions.ipynb),
+# so that no answer shows under its exercise: try first.
 #
 # **Exercise 1: count the head.** SqueezeNet's classifier is a 1×1
 # convolution from 512 channels to the 1,000 ImageNet classes, applied to
@@ -895,51 +896,3 @@ checks.check_equivalent_heads(answer)
 # 4. **SqueezeNet's head.** Add a ReLU between `classifier` and the
 #    pooling, train, and compare: do the maps read before the ReLU still
 #    match the score, and do they localise better or worse?
-
-# %% [markdown]
-# ## Solutions
-#
-# Try the exercises first. The code of these cells is collapsed in
-# JupyterLab (click the cell to expand it).
-
-# %% jupyter={"source_hidden": true}
-# Exercise 1: one weight per (input channel, class) pair, and one bias per class (output channel).
-# The 13x13 positions do not matter: the same weights are used at every position.
-without_bias = sum(
-    p.numel() for p in torch.nn.Conv2d(512, 1000, kernel_size=1, bias=False).parameters()
-)
-with_bias = sum(p.numel() for p in torch.nn.Conv2d(512, 1000, kernel_size=1).parameters())
-checks.check_head_parameters(without_bias, with_bias, in_channels=512, num_classes=1000)
-
-# %% jupyter={"source_hidden": true}
-# Exercise 2: a Conv2d weight is [out channels, in channels, kernel height, kernel width];
-# the classes are the output channels, so only two axes of size 1 are added, no transpose.
-conv_weight = gap_model.fc.weight.detach()[:, :, None, None]  # [4, 64, 1, 1]
-checks.check_conv_weight(conv_weight)
-
-# %% jupyter={"source_hidden": true}
-# Exercise 3: M_1(2, 0) = 0.5 * f_1(2, 0) + 2 * f_2(2, 0) - 1 * f_3(2, 0)
-#                       = 0.5 * 2 + 2 * 1 - 0 = 3.
-toy_maps = torch.einsum("ck,khw->chw", checks.TOY_WEIGHTS, checks.TOY_FEATURES)  # [2, 3, 3]
-map_value = toy_maps[1, 2, 0].item()
-score = toy_maps[1].mean().item()  # GAP: the average over the 9 positions
-checks.check_toy_class_map(map_value, score)
-
-# %% jupyter={"source_hidden": true}
-# Exercise 4: try each head on random features and compare with GAP then linear.
-generator = torch.Generator().manual_seed(0)
-features = torch.randn(3, 5, 4, 4, generator=generator)  # [N, K, h, w]
-weight, bias = torch.randn(2, 5, generator=generator), torch.randn(2, generator=generator)
-kernel = weight[:, :, None, None]
-candidates = {
-    "a": (F.conv2d(features, kernel).mean((2, 3)), False),
-    "b": (F.conv2d(features, kernel, bias).mean((2, 3)), True),
-    "c": (F.relu(F.conv2d(features, kernel)).mean((2, 3)), False),
-    "d": (F.conv2d(features, kernel).amax((2, 3)), False),
-    "e": (F.conv2d(features.mean((2, 3), keepdim=True), kernel, bias).flatten(1), True),
-}
-pooled = features.mean((2, 3))
-answer = "".join(letter for letter, (scores, with_b) in candidates.items()
-                 if torch.allclose(scores, F.linear(pooled, weight, bias if with_b else None),
-                                   atol=1e-5))
-checks.check_equivalent_heads(answer)

@@ -51,7 +51,7 @@
 # 5. do the rankings agree?
 #
 # **Discussion and summary**, **what the course did not cover**,
-# **exercises** with self-checks, and worked solutions at the end.
+# **exercises** with self-checks; worked solutions in a notebook of their own.
 #
 # ### References
 #
@@ -494,8 +494,10 @@ for (model_name, name), s in seconds.items():
 # %% [markdown]
 # ## Exercises
 #
-# Each exercise ends with a check; the answers start as `None`. Worked
-# solutions are at the end of the notebook: try first.
+# Each exercise ends with a check; the answers start as `None`. The worked
+# solutions are in a notebook of their own,
+# [solutions/07_trust_solutions.ipynb](solutions/07_trust_solutions.ipynb),
+# so that no answer shows under its exercise: try first.
 #
 # **Exercise 1: the constant.** On `gap_cnn`'s last feature maps, by what
 # number must Grad-CAM's map be multiplied to give $\mathrm{ReLU}(M_c)$,
@@ -524,21 +526,3 @@ checks.check_forward_passes(passes, images=10, channels=64)
 # 3. Explain `gap_cnn.features[2]` (32×32) with Grad-CAM and Layer-CAM:
 #    which one finds the head, and why does Layer-CAM's paper recommend
 #    earlier layers?
-
-# %% [markdown]
-# ## Solutions
-#
-# Try the exercises first. The code of these cells is collapsed in
-# JupyterLab (click the cell to expand it).
-
-# %% jupyter={"source_hidden": true}
-# Exercise 1: the gradient of S_c = mean over the hw positions is w_k^c / hw at every position,
-# so Grad-CAM = ReLU(M_c) / hw.
-grad = cam.grad_cam(gap, gap.features, test.images[:8], test.labels[:8])
-factor = round((relu_cam[:8].sum() / grad.sum()).item())
-checks.check_gap_grad_cam_factor(factor)
-
-# %% jupyter={"source_hidden": true}
-# Exercise 2: one pass per image for its activations, then one per channel and image.
-passes = 10 * (64 + 1)
-checks.check_forward_passes(passes, images=10, channels=64)

@@ -1,5 +1,7 @@
 """How a self-check's verdict reads in a notebook."""
 
+import pytest
+
 from course_checks import Feedback, right, wrong
 
 
@@ -28,3 +30,14 @@ def test_the_old_import_path_is_a_shim_that_gives_the_same_objects():
     from course_utils.exercises.gap_cam import check_pooling
 
     assert check_pooling is course_checks.gap_cam.check_pooling
+
+
+def test_must_pass_shows_each_verdict_and_raises_on_a_failing_one(capsys):
+    from course_checks import must_pass, right, wrong
+
+    must_pass(right("fine"), right("also fine"))
+    assert capsys.readouterr().out.count("Correct.") == 2
+    with pytest.raises(AssertionError, match="does not pass its check: Not yet. expected 3"):
+        must_pass(right("fine"), wrong("expected 3"))
+    with pytest.raises(TypeError, match="Feedback that a check returns, not bool"):
+        must_pass(True)

@@ -5,7 +5,7 @@ import json
 import subprocess
 from pathlib import Path
 
-from course_utils.course import ROOT, notebooks
+from course_utils.course import NOTEBOOK_DIR, ROOT, is_solutions, notebooks
 
 NOTEBOOKS = notebooks()
 
@@ -14,13 +14,19 @@ def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def test_handout_clears_outputs_keeps_sources_and_hidden_solutions(tmp_path):
+def test_handout_clears_outputs_keeps_sources_and_puts_solutions_apart(tmp_path):
     before = {path: _digest(path) for path in NOTEBOOKS}
-    subprocess.run(["make", "--no-print-directory", "handout", f"HANDOUT_DIR={tmp_path}"], cwd=ROOT, check=True,
+    handout = tmp_path / "handout"
+    subprocess.run(["make", "--no-print-directory", "handout", f"HANDOUT_DIR={handout}"], cwd=ROOT, check=True,
                    capture_output=True)
-    assert sorted(p.name for p in tmp_path.iterdir()) == [p.name for p in NOTEBOOKS]
+    solutions = tmp_path / "handout-solutions"
+    copies = {path: (solutions if is_solutions(path) else handout) / path.relative_to(NOTEBOOK_DIR) for path in NOTEBOOKS}
+    written = sorted(p for p in tmp_path.rglob("*.ipynb"))
+    assert written == sorted(copies.values())
+    assert not any(is_solutions(p) for p in NOTEBOOKS if copies[p].is_relative_to(handout))
+    assert any(is_solutions(p) for p in NOTEBOOKS), "the course has worked-solutions notebooks"
     for path in NOTEBOOKS:
-        original, copy = json.loads(path.read_text()), json.loads((tmp_path / path.name).read_text())
+        original, copy = json.loads(path.read_text()), json.loads(copies[path].read_text())
         assert [c["source"] for c in copy["cells"]] == [c["source"] for c in original["cells"]]
         code = [c for c in copy["cells"] if c["cell_type"] == "code"]
         assert all(c["outputs"] == [] and c["execution_count"] is None for c in code), path.name
