@@ -145,7 +145,7 @@ def _use_korean_fonts() -> None:
     minus (``axes.unicode_minus`` on): NanumGothic has no U+2212, DejaVu Sans does.
     """
     global _english_font_settings
-    import matplotlib  # here, not at the top: errors.py imports this module, and needs no matplotlib
+    import matplotlib  # here, not at the top: errors.py imports this module without matplotlib
     from matplotlib import font_manager
 
     known = {font.name for font in font_manager.fontManager.ttflist}
