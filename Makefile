@@ -77,7 +77,7 @@ PYBABEL := .venv/bin/pybabel
 LOCALE_DIR := course_utils/locale
 BABEL_EXTRACT := -F babel.cfg --no-default-keywords -k tr -k tr_noop --add-location=file --sort-by-file --add-comments=Translators: --project=course_utils --version=0.1.0
 translations: install
-	$(PYBABEL) extract $(BABEL_EXTRACT) -o $(LOCALE_DIR)/course_utils.pot course_utils course_checks
+	$(PYBABEL) extract $(BABEL_EXTRACT) -o $(LOCALE_DIR)/course_utils.pot .
 	$(PYBABEL) update -D course_utils -i $(LOCALE_DIR)/course_utils.pot -d $(LOCALE_DIR) -l ko --ignore-obsolete
 	$(PYBABEL) compile -D course_utils -d $(LOCALE_DIR) -l ko --statistics
 
