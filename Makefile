@@ -62,10 +62,15 @@ bench: install
 
 # Learners' copies for a class: the same notebooks with every output cleared, so each cell's
 # result appears only when it is run. The course's own notebooks keep their outputs (nbval
-# compares against them; GitHub shows them).
+# compares against them; GitHub shows them). Sub-folders are kept: notebooks/ko/01_x.ipynb
+# becomes $(HANDOUT_DIR)/ko/01_x.ipynb, beside the English 01_x.ipynb, not over it.
 HANDOUT_DIR ?= outputs/handout
 handout: install
-	$(VENV_PY) -m jupyter nbconvert --log-level=WARN --to notebook --ClearOutputPreprocessor.enabled=True --output-dir $(HANDOUT_DIR) $$($(VENV_PY) -m course_utils.course --list)
+	@for notebook in $$($(VENV_PY) -m course_utils.course --list); do \
+		folder=$$(dirname "$(HANDOUT_DIR)/$${notebook#notebooks/}"); \
+		$(VENV_PY) -m jupyter nbconvert --log-level=WARN --to notebook --ClearOutputPreprocessor.enabled=True \
+			--output-dir "$$folder" "$$notebook" || exit 1; \
+	done
 	@echo "cleared copies in $(HANDOUT_DIR)/"
 
 # The library's messages in Korean (course_utils/language.py): extract every tr("...") and
