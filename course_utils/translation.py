@@ -31,8 +31,10 @@ A formula-only cell, which rightly has no Hangul, says so with
 
 Commands (run from the repository root)::
 
-    python -m course_utils.translation sync notebooks/01_xai_intro.py   # (re)write notebooks/ko/01_xai_intro.py
-    python -m course_utils.translation check                            # every notebooks/ko/*.py; exit 1 on a problem
+    # (re)write notebooks/ko/01_xai_intro.py from notebooks/01_xai_intro.ipynb:
+    python -m course_utils.translation sync notebooks/01_xai_intro.py
+    # every notebooks/ko/*.py (or the ones named); exit status 1 on any problem:
+    python -m course_utils.translation check
 
 ``sync`` copies the code cells, keeps every Korean cell whose ``en`` hash
 matches an English cell's current hash (matched by hash, so inserted or moved
@@ -72,14 +74,14 @@ UPDATE_MARKER = "<!-- English now"
 """Starts the comment that holds the new English text of a cell marked ``todo="update"``."""
 
 CODE_METADATA = ("tags", "jupyter")
-"""Code-cell metadata that must match the English: nbval's tags, and ``jupyter`` (hidden solutions)."""
+"""Code-cell metadata that must match the English: nbval's ``tags``, ``jupyter`` (hidden solutions)."""
 
 HANGUL = re.compile("[\uac00-\ud7a3]")
 HASH_LENGTH = 12
 
 
 def english_hash(source: str) -> str:
-    """``sha256(source)``, first 12 hex digits: the ``en`` metadata of the cell that translates ``source``."""
+    """``sha256(source)``, first 12 hex digits: the ``en`` of the cell that translates ``source``."""
     return hashlib.sha256(source.encode("utf-8")).hexdigest()[:HASH_LENGTH]
 
 
@@ -110,16 +112,17 @@ def read_english(english: Path) -> nbformat.NotebookNode:
     if script.exists():
         in_script = [(c.cell_type, c.source.strip()) for c in jupytext.read(script).cells]
         if in_script != [(c.cell_type, c.source.strip()) for c in notebook.cells]:
-            raise ValueError(f"{script.name} and {ipynb.name} differ: run `jupytext --sync {script}` first")
+            message = f"{script.name} and {ipynb.name} differ: run `jupytext --sync {script}` first"
+            raise ValueError(message)
     return notebook
 
 
-# --- sync ---------------------------------------------------------------------------------------------
+# --- sync -------------------------------------------------------------------------------------
 
 
 @dataclass
 class SyncReport:
-    """How many markdown cells ``sync`` kept translated, and how many it marked to translate or to update."""
+    """How many markdown cells ``sync`` kept translated, and how many are to translate or update."""
 
     korean: Path
     kept: int = 0
@@ -137,33 +140,33 @@ def _markdown_cell(source: str, metadata: dict) -> nbformat.NotebookNode:
 
 
 def _strip_update_marker(source: str) -> str:
-    """The Korean text of a cell, without a ``<!-- English now`` comment left by an earlier sync."""
+    """The Korean text of a cell, without the ``<!-- English now`` comment of an earlier sync."""
     at = source.find(UPDATE_MARKER)
     return source[:at].rstrip() if at >= 0 else source
 
 
 def _with_update_marker(korean: str, english: str) -> str:
-    return f"{_strip_update_marker(korean)}\n\n{UPDATE_MARKER} (revise the Korean above to say this, then delete\n" \
-           f"this comment and the cell's todo):\n\n{english}\n-->"
+    note = "(revise the Korean above to say this, then delete\nthis comment and the cell's todo):"
+    return f"{_strip_update_marker(korean)}\n\n{UPDATE_MARKER} {note}\n\n{english}\n-->"
 
 
 def _old_translations(old: list, new: list[str]) -> dict[int, nbformat.NotebookNode]:
-    """For English markdown cells whose text changed, the Korean cell that translated their old text.
+    """For English markdown cells whose text changed, the Korean cells that translated the old text.
 
     ``old`` is the Korean notebook's cells (the extra cell left out), ``new``
     the English cells' hashes. Cells are aligned by their hashes (difflib);
     where a block of old cells was replaced by a block of new ones, they are
     paired in order.
     """
-    old_keys = [cell.metadata.get(HASH_KEY, english_hash(cell.source)) if cell.cell_type == "markdown"
-                else english_hash(cell.source) for cell in old]
+    old_keys = [cell.metadata.get(HASH_KEY, "") if cell.cell_type == "markdown" else english_hash(cell.source)
+                for cell in old]
     current = set(new)
     pairs = {}
     matcher = difflib.SequenceMatcher(a=old_keys, b=new, autojunk=False)
     for tag, a0, a1, b0, b1 in matcher.get_opcodes():
         if tag == "replace":
             for i, j in zip(range(a0, a1), range(b0, b1)):
-                # A cell whose text is still in the English (moved elsewhere) keeps translating that text.
+                # A cell whose text is still in the English (moved) keeps translating that text.
                 if old[i].cell_type == "markdown" and old_keys[i] not in current:
                     pairs[j] = old[i]
     return pairs
@@ -181,7 +184,7 @@ def sync(english: Path, korean: Path | None = None) -> SyncReport:
     korean = Path(korean) if korean is not None else korean_path(english)
     source = read_english(english)
     old_cells = list(jupytext.read(korean).cells) if korean.exists() else []
-    old_cells = [c for c in old_cells if not (c.cell_type == "code" and c.source.strip() == LANGUAGE_CELL)]
+    old_cells = [c for c in old_cells if not _is_language_cell(c)]
     translated: dict[str, list] = {}
     for cell in old_cells:
         if cell.cell_type == "markdown" and HASH_KEY in cell.metadata:
@@ -198,7 +201,7 @@ def sync(english: Path, korean: Path | None = None) -> SyncReport:
             cells.append(_code_cell(cell))
             continue
         if cell.cell_type != "markdown":
-            raise ValueError(f"{english.name}: cell {j} is a {cell.cell_type} cell; only code and markdown are expected")
+            raise ValueError(f"{english.name}: cell {j} is a {cell.cell_type} cell; expected code or markdown")
         candidates = translated.get(key, [])
         if candidates:  # the cell that translates this very text: kept as it is, todo and all
             done = candidates.pop(0)
@@ -223,17 +226,17 @@ def sync(english: Path, korean: Path | None = None) -> SyncReport:
     return report
 
 
-# --- check ----------------------------------------------------------------------------------------------
+# --- check ------------------------------------------------------------------------------------
 
 
 STRUCTURE, CODE, STALE, UNTRANSLATED = "structure", "code", "stale", "untranslated"
-"""The kinds of :class:`Problem`: the cells do not line up, a code cell differs, a translation is of an
-older English text, a markdown cell is not translated (yet)."""
+"""The kinds of :class:`Problem`: the cells do not line up; a code cell differs; a translation is of
+an older English text; a markdown cell is not translated (yet)."""
 
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with a Korean notebook: the cell (counted from 1, in the Korean notebook), its kind, what."""
+    """One thing wrong with a Korean notebook: its cell (counted from 1), the kind, and what."""
 
     path: Path
     cell: int | None
@@ -258,7 +261,7 @@ def _first_line(source: str) -> str:
 
 
 def check(korean: Path, english: Path | None = None) -> list[Problem]:
-    """Every problem of the Korean notebook ``korean`` against its English notebook; empty when in step."""
+    """Every problem of the Korean notebook ``korean`` against the English one; empty when in step."""
     korean = Path(korean)
     english = Path(english) if english is not None else english_path(korean)
     source = read_english(english)
@@ -268,43 +271,49 @@ def check(korean: Path, english: Path | None = None) -> list[Problem]:
     def report(index: int | None, kind: str, message: str) -> None:
         problems.append(Problem(korean, None if index is None else index + 1, kind, message))
 
-    first_code = next((i for i, c in enumerate(source.cells) if c.cell_type == "code"), len(source.cells))
-    extra = first_code
-    if len(cells) <= extra or cells[extra].cell_type != "code" or cells[extra].source.strip() != LANGUAGE_CELL:
-        report(extra, STRUCTURE, f"expected the extra code cell {LANGUAGE_CELL!r} here, just before the first English code "
-                      f"cell; run `python -m course_utils.translation sync {_shown(english)}`")
+    run_sync = f"run `python -m course_utils.translation sync {_shown(english)}`"
+    extra = next((i for i, c in enumerate(source.cells) if c.cell_type == "code"), len(source.cells))
+    if len(cells) <= extra or not _is_language_cell(cells[extra]):
+        report(extra, STRUCTURE, f"expected the extra code cell {LANGUAGE_CELL!r} here, just before the "
+                                 f"first English code cell; {run_sync}")
         paired = list(enumerate(cells))
     else:
         paired = [(i, c) for i, c in enumerate(cells) if i != extra]
     if len(paired) != len(source.cells):
-        report(None, STRUCTURE, f"{len(paired)} cells besides the extra one, the English notebook has {len(source.cells)}; "
-                     f"run `python -m course_utils.translation sync {_shown(english)}`")
+        report(None, STRUCTURE, f"{len(paired)} cells besides the extra one, the English notebook has "
+                                f"{len(source.cells)}; {run_sync}")
 
     for (index, cell), original in zip(paired, source.cells):
         if cell.cell_type != original.cell_type:
-            report(index, STRUCTURE, f"is a {cell.cell_type} cell where the English has a {original.cell_type} cell "
-                          f"{_first_line(original.source)}")
+            report(index, STRUCTURE, f"is a {cell.cell_type} cell where the English has a "
+                                     f"{original.cell_type} cell {_first_line(original.source)}")
         elif cell.cell_type == "code":
             for key in CODE_METADATA:
                 if cell.metadata.get(key) != original.metadata.get(key):
-                    report(index, CODE, f"code cell metadata {key!r} differs from the English cell's")
+                    report(index, CODE, f"code cell metadata {key!r} differs from the English one's")
             if cell.source.strip() != original.source.strip():
-                report(index, CODE, f"code cell differs from the English cell {_first_line(original.source)}")
+                report(index, CODE, f"code cell differs from the English {_first_line(original.source)}")
         else:
             for kind, message in _markdown_problems(cell, original):
                 report(index, kind, message)
     return problems
 
 
+def _is_language_cell(cell: nbformat.NotebookNode) -> bool:
+    return cell.cell_type == "code" and cell.source.strip() == LANGUAGE_CELL
+
+
 def _markdown_problems(cell: nbformat.NotebookNode, original: nbformat.NotebookNode) -> list[tuple[str, str]]:
+    """``(kind, message)`` for each problem of a Korean markdown cell against its English cell."""
     found = []
     key = english_hash(original.source)
     recorded = cell.metadata.get(HASH_KEY)
     if recorded is None:
-        found.append((STALE, f"markdown cell has no {HASH_KEY!r} metadata (which English text does it translate?)"))
+        found.append((STALE, f"markdown cell without {HASH_KEY!r} metadata (what does it translate?)"))
     elif recorded != key:
-        found.append((STALE, f"stale: translates an older text of the English cell {_first_line(original.source)} "
-                     f"({HASH_KEY}={recorded}, the English is now {key}); run sync, then update the translation"))
+        found.append((STALE, f"stale: translates an older text of the English cell "
+                             f"{_first_line(original.source)} ({HASH_KEY}={recorded}, the English is now "
+                             f"{key}); run sync, then update the translation"))
     todo = cell.metadata.get(TODO_KEY)
     if todo is not None:
         found.append((UNTRANSLATED, f"untranslated: todo={todo!r} ({_first_line(original.source)})"))
@@ -322,34 +331,38 @@ def korean_notebooks(directory: Path = TRANSLATION_DIR) -> list[Path]:
     return sorted(Path(directory).glob("[0-9][0-9]_*.py"))
 
 
-# --- the command line ------------------------------------------------------------------------------------
+# --- the command line ---------------------------------------------------------------------------
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m course_utils.translation",
                                      description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    sync_parser = commands.add_parser("sync", help="(re)write the Korean notebooks of English notebooks")
-    sync_parser.add_argument("english", nargs="+", type=Path, help="English notebooks, e.g. notebooks/01_xai_intro.py")
-    check_parser = commands.add_parser("check", help="list what is stale, untranslated or different; exit 1 if any")
-    check_parser.add_argument("korean", nargs="*", type=Path, help="Korean notebooks (default: all of notebooks/ko/)")
+    sync_parser = commands.add_parser("sync", help="(re)write the Korean notebooks of English ones")
+    sync_parser.add_argument("english", nargs="+", type=Path,
+                             help="English notebooks, e.g. notebooks/01_xai_intro.py")
+    check_parser = commands.add_parser("check", help="list what is stale, untranslated or different; "
+                                                     "exit status 1 if anything")
+    check_parser.add_argument("korean", nargs="*", type=Path,
+                              help="Korean notebooks (default: every notebooks/ko/NN_name.py)")
     args = parser.parse_args(argv)
 
     if args.command == "sync":
         for english in args.english:
             if english.resolve().parent == TRANSLATION_DIR.resolve():
-                parser.error(f"{english} is a Korean notebook; pass the English one, {english_path(english)}")
+                parser.error(f"{english} is a Korean notebook; pass the English {english_path(english)}")
             result = sync(english)
-            print(f"{_shown(result.korean)}: {result.kept} markdown cells translated, {result.update} to update, "
-                  f"{result.translate} to translate")
-            print(f"  then: jupytext --sync {_shown(result.korean)}  (and run it to refresh the outputs)")
+            print(f"{_shown(result.korean)}: {result.kept} markdown cells translated, "
+                  f"{result.update} to update, {result.translate} to translate")
+            print(f"  then: jupytext --sync {_shown(result.korean)}  (and run it, to refresh the outputs)")
         return 0
 
     paths = args.korean or korean_notebooks()
     problems = [problem for path in paths for problem in check(path)]
     for problem in problems:
         print(problem)
-    print(f"{len(paths)} Korean notebooks checked: " + (f"{len(problems)} problems" if problems else "all in step"))
+    verdict = f"{len(problems)} problems" if problems else "all in step"
+    print(f"{len(paths)} Korean notebooks checked: {verdict}")
     return 1 if problems else 0
 
 
