@@ -10,7 +10,7 @@ endif
 VENV_PY := .venv/bin/python
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help install lab test test-kernels bench checkpoints handout clean
+.PHONY: help install lab test test-kernels bench checkpoints handout translations clean
 
 help:
 	@echo "make lab          install everything, then open JupyterLab on the course"
@@ -19,6 +19,7 @@ help:
 	@echo "make checkpoints  regenerate data/: frozen scenes, trained models, manifest"
 	@echo "make bench        measure the speed targets and print the figures"
 	@echo "make handout      copies of the notebooks without outputs, in outputs/handout/ (solutions apart)"
+	@echo "make translations extract the library's messages, update the Korean catalog, compile it"
 
 .tools/bin/uv:
 	$(PYTHON) -m venv .tools
@@ -66,6 +67,19 @@ bench: install
 HANDOUT_DIR ?= outputs/handout
 handout: install
 	$(VENV_PY) -m course_utils.course --handout $(HANDOUT_DIR)
+
+# The library's messages in Korean (course_utils/language.py): extract every tr("...") and
+# tr_noop("...") of course_utils/ and course_checks/ into the template, merge it into the Korean
+# catalog (new messages arrive empty, changed ones fuzzy: translate them, and remove the fuzzy
+# flag), and compile the catalog to the .mo that gettext reads. tests/test_language.py runs the
+# same extraction and fails while a message has no Korean translation or the .mo is stale.
+PYBABEL := .venv/bin/pybabel
+LOCALE_DIR := course_utils/locale
+BABEL_EXTRACT := -F babel.cfg --no-default-keywords -k tr -k tr_noop --add-location=file --sort-by-file --add-comments=Translators: --project=course_utils --version=0.1.0
+translations: install
+	$(PYBABEL) extract $(BABEL_EXTRACT) -o $(LOCALE_DIR)/course_utils.pot .
+	$(PYBABEL) update -D course_utils -i $(LOCALE_DIR)/course_utils.pot -d $(LOCALE_DIR) -l ko --ignore-obsolete
+	$(PYBABEL) compile -D course_utils -d $(LOCALE_DIR) -l ko --statistics
 
 clean:
 	rm -rf .venv .tools .pytest_cache .hypothesis

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 from torch import Tensor
 
+from course_utils.language import tr
+
 
 @dataclass(frozen=True)
 class Feedback:
@@ -32,7 +34,8 @@ class Feedback:
         return self.passed
 
     def __str__(self) -> str:
-        return ("Correct. " if self.passed else "Not yet. ") + self.message
+        # The verdict is translated when shown; the message was translated when the check ran.
+        return (tr("Correct.") if self.passed else tr("Not yet.")) + " " + self.message
 
     def _repr_markdown_(self) -> str:
         # Dingbats that ordinary text fonts carry (DejaVu, Liberation's fallbacks, macOS, Windows);

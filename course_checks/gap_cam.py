@@ -26,6 +26,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from course_checks import Feedback, right, wrong
+from course_utils.language import tr, tr_noop
 
 # --- exercise 1: pooling ---------------------------------------------------------------
 
@@ -43,11 +44,12 @@ POOLING_TENSOR = torch.tensor(
 def _as_tensor(answer: object, what: str) -> tuple[Tensor | None, Feedback | None]:
     """The answer as a float tensor, or the feedback that says why it cannot be one."""
     if answer is None:
-        return None, wrong(f"{what} is still None: replace it with your answer.")
+        return None, wrong(tr("{what} is still None: replace it with your answer.").format(what=what))
     try:
         return torch.as_tensor(answer, dtype=torch.float32).detach().cpu(), None
     except (TypeError, ValueError, RuntimeError):
-        return None, wrong(f"{what} must be a tensor or a nested list of numbers, got a {type(answer).__name__}.")
+        message = tr("{what} must be a tensor or a nested list of numbers, got a {type}.")
+        return None, wrong(message.format(what=what, type=type(answer).__name__))
 
 
 def _pooled(kind: str) -> Tensor:
@@ -70,29 +72,33 @@ def check_pooling(avg_pooled: object, max_pooled: object) -> Feedback:
             return problem
         answers[kind] = tensor.squeeze() if tensor.numel() == 4 else tensor
     if _same(answers["avg"], expected["max"]) and _same(answers["max"], expected["avg"]):
-        return wrong("you swapped them: the average-pooled map is the mean of each 2x2 window, the max-pooled one its "
-                     "largest value.")
-    for kind, name in (("avg", "average"), ("max", "max")):
+        return wrong(tr("you swapped them: the average-pooled map is the mean of each 2x2 window, the max-pooled "
+                        "one its largest value."))
+    for kind, name in (("avg", tr_noop("average")), ("max", tr_noop("max"))):
         got, want = answers[kind], expected[kind]
+        name = tr(name)
         if got.numel() == 1:
             whole = POOLING_TENSOR.mean() if kind == "avg" else POOLING_TENSOR.max()
-            hint = (" That is the *global* pooling of the whole map;" if abs(got.item() - whole.item()) < 1e-4
-                    else "")
-            return wrong(f"{name} pooling gave one number.{hint} Pool each 2x2 window on its own (stride 2): "
-                         f"the result is [2, 2].")
+            hint = (" " + tr("That is the *global* pooling of the whole map;")
+                    if abs(got.item() - whole.item()) < 1e-4 else "")
+            message = tr("{name} pooling gave one number.{hint} Pool each 2x2 window on its own (stride 2): "
+                         "the result is [2, 2].")
+            return wrong(message.format(name=name, hint=hint))
         if got.shape != want.shape:
-            return wrong(f"{name} pooling should give a [2, 2] tensor (four 2x2 windows), got shape {tuple(got.shape)}.")
+            message = tr("{name} pooling should give a [2, 2] tensor (four 2x2 windows), got shape {shape}.")
+            return wrong(message.format(name=name, shape=tuple(got.shape)))
         if not _same(got, want):
             bad = [(int(i), int(j)) for i, j in zip(*torch.nonzero(~torch.isclose(got, want, atol=1e-4), as_tuple=True))]
             i, j = bad[0]
             window = POOLING_TENSOR[2 * i : 2 * i + 2, 2 * j : 2 * j + 2].flatten().tolist()
-            return wrong(f"{name} pooling: entry [{i}, {j}] is {got[i, j].item():g}, but its window "
-                         f"{[round(v, 3) for v in window]} gives {want[i, j].item():g}.")
-    return right(
-        f"average pooling gives {expected['avg'].tolist()}, max pooling {expected['max'].tolist()}. Look at the "
-        f"bottom-left window (four 3s) and the bottom-right one (a single 8): max pooling prefers the single peak, "
-        f"average pooling the window that responds everywhere."
-    )
+            message = tr("{name} pooling: entry [{i}, {j}] is {got:g}, but its window {window} gives {want:g}.")
+            return wrong(message.format(name=name, i=i, j=j, got=got[i, j].item(),
+                                        window=[round(v, 3) for v in window], want=want[i, j].item()))
+    return right(tr(
+        "average pooling gives {avg}, max pooling {max}. Look at the bottom-left window (four 3s) and the "
+        "bottom-right one (a single 8): max pooling prefers the single peak, average pooling the window that "
+        "responds everywhere."
+    ).format(avg=expected["avg"].tolist(), max=expected["max"].tolist()))
 
 
 # --- exercise 2: parameter counts ----------------------------------------------------------
@@ -116,14 +122,15 @@ def _flatten_head_count(channels: int, size: int, hidden: int, classes: int, poo
 
 def _as_count(answer: object, what: str) -> tuple[int | None, Feedback | None]:
     if answer is None:
-        return None, wrong(f"{what} is still None: replace it with your count.")
+        return None, wrong(tr("{what} is still None: replace it with your count.").format(what=what))
     if isinstance(answer, bool) or not isinstance(answer, Real) and not (
         isinstance(answer, Tensor) and answer.numel() == 1
     ):
-        return None, wrong(f"{what} must be a number, got a {type(answer).__name__}.")
+        return None, wrong(tr("{what} must be a number, got a {type}.").format(what=what, type=type(answer).__name__))
     value = float(answer)
     if value != int(value):
-        return None, wrong(f"{what} must be a whole number of parameters, got {value}.")
+        message = tr("{what} must be a whole number of parameters, got {value}.")
+        return None, wrong(message.format(what=what, value=value))
     return int(value), None
 
 
@@ -141,24 +148,25 @@ def check_head_parameters(flatten_head: object, gap_head: object) -> Feedback:
     if flat != want_flat:
         after_pool = c["size"] // 2
         if flat == _flatten_head_count(**c, biases=False):
-            return wrong(f"flatten head: you counted the weights but not the biases ({c['hidden']} + {c['classes']}).")
+            message = tr("flatten head: you counted the weights but not the biases ({hidden} + {classes}).")
+            return wrong(message.format(**c))
         if flat in (_flatten_head_count(**c, pooled=False), _flatten_head_count(**c, pooled=False, biases=False)):
-            return wrong(f"flatten head: the 2x2 max-pool comes first, so the first linear layer sees "
-                         f"{c['channels']} x {after_pool} x {after_pool} inputs, not {c['channels']} x {c['size']} x "
-                         f"{c['size']}.")
-        return wrong(f"flatten head: expected {c['channels']} x {after_pool} x {after_pool} inputs times "
-                     f"{c['hidden']} weights, plus {c['hidden']} biases, plus {c['hidden']} x {c['classes']} weights "
-                     f"and {c['classes']} biases; you gave {flat:,}.")
+            return wrong(tr("flatten head: the 2x2 max-pool comes first, so the first linear layer sees "
+                            "{channels} x {after_pool} x {after_pool} inputs, not {channels} x {size} x {size}.")
+                         .format(after_pool=after_pool, **c))
+        return wrong(tr("flatten head: expected {channels} x {after_pool} x {after_pool} inputs times {hidden} "
+                        "weights, plus {hidden} biases, plus {hidden} x {classes} weights and {classes} biases; "
+                        "you gave {given:,}.").format(after_pool=after_pool, given=flat, **c))
     if gap != want_gap:
         if gap == want_gap + c["classes"]:
-            return wrong("GAP head: the course's linear layer after GAP has no bias (that keeps the class map exact); "
-                         "count its weights only.")
+            return wrong(tr("GAP head: the course's linear layer after GAP has no bias (that keeps the class map "
+                            "exact); count its weights only."))
         if gap == 0:
-            return wrong("GAP head: pooling has no parameters, but the linear layer after it does.")
-        return wrong(f"GAP head: GAP has no parameters; the linear layer has one weight per (class, channel) pair: "
-                     f"{c['classes']} x {c['channels']}. You gave {gap:,}.")
-    return right(f"the flatten head has {want_flat:,} parameters, the GAP head {want_gap:,}: "
-                 f"{want_flat / want_gap:,.0f} times fewer.")
+            return wrong(tr("GAP head: pooling has no parameters, but the linear layer after it does."))
+        return wrong(tr("GAP head: GAP has no parameters; the linear layer has one weight per (class, channel) "
+                        "pair: {classes} x {channels}. You gave {given:,}.").format(given=gap, **c))
+    return right(tr("the flatten head has {flat:,} parameters, the GAP head {gap:,}: {ratio:,.0f} times fewer.")
+                 .format(flat=want_flat, gap=want_gap, ratio=want_flat / want_gap))
 
 
 # --- exercise 3: the map of a margin, and a change of weights that moves every map -------------
@@ -207,55 +215,59 @@ def check_margin_map(margin_maps: object) -> Feedback:
     n, h, w = want.shape
     names = f"S_{_class_name(c)} - S_{_class_name(other)}"
     if got.shape in ((n,), (n, 1)):
-        return wrong(f"you have one number per image: the margin itself. Keep the positions: the map is "
-                     f"[{n}, {h}, {w}], and its mean over positions is the margin.")
+        return wrong(tr("you have one number per image: the margin itself. Keep the positions: the map is "
+                        "[{n}, {h}, {w}], and its mean over positions is the margin.").format(n=n, h=h, w=w))
     if got.shape != want.shape:
-        return wrong(f"expected one {h}x{w} map per image, shape [{n}, {h}, {w}]; got shape {tuple(got.shape)}.")
+        message = tr("expected one {h}x{w} map per image, shape [{n}, {h}, {w}]; got shape {shape}.")
+        return wrong(message.format(n=n, h=h, w=w, shape=tuple(got.shape)))
     tol = 1e-4 * max(1.0, want.abs().max().item())
     if _same(got, want, tol):
         margins = (logits[:, c] - logits[:, other]).tolist()
-        return right(f"your map is M_c - M_c', the map made with the weights w^c - w^c'. Its mean is the margin "
-                     f"{names} of each image: {[round(v, 2) for v in margins]}. The softmax sees only such "
-                     f"differences: p_c / p_c' = exp(S_c - S_c').")
+        return right(tr("your map is M_c - M_c', the map made with the weights w^c - w^c'. Its mean is the "
+                        "margin {names} of each image: {margins}. The softmax sees only such differences: "
+                        "p_c / p_c' = exp(S_c - S_c').").format(names=names, margins=[round(v, 2) for v in margins]))
     if _same(got, -want, tol):
-        return wrong(f"the sign is swapped: that is the map of S_{_class_name(other)} - S_{_class_name(c)}. "
-                     f"Use w^c - w^c' with c = {c}, c' = {other}.")
+        return wrong(tr("the sign is swapped: that is the map of S_{other_name} - S_{name}. Use w^c - w^c' with "
+                        "c = {c}, c' = {other}.").format(other_name=_class_name(other), name=_class_name(c), c=c,
+                                                         other=other))
     if _same(got, maps[:, c], tol):
-        return wrong(f"that is the map of class {_class_name(c)} alone; its mean is S_c, not the margin. "
-                     f"Subtract the map of class {_class_name(other)}.")
+        return wrong(tr("that is the map of class {name} alone; its mean is S_c, not the margin. Subtract the map "
+                        "of class {other_name}.").format(name=_class_name(c), other_name=_class_name(other)))
     if _same(got, maps[:, c] + maps[:, other], tol):
-        return wrong("you added the two maps; the margin is a difference.")
+        return wrong(tr("you added the two maps; the margin is a difference."))
     from course_utils.maps import min_max_normalise
 
     if _same(got, min_max_normalise(maps[:, c]) - min_max_normalise(maps[:, other]), 1e-4):
-        return wrong("you normalised each map before subtracting. Each normalisation shifts and rescales its map "
-                     "by different numbers, so the difference's mean is no longer the margin: subtract the raw maps.")
+        return wrong(tr("you normalised each map before subtracting. Each normalisation shifts and rescales its "
+                        "map by different numbers, so the difference's mean is no longer the margin: subtract the "
+                        "raw maps."))
     if _same(got, min_max_normalise(want), 1e-4):
-        return wrong("you normalised the margin map to [0, 1]; keep it raw, so that its mean is the margin.")
+        return wrong(tr("you normalised the margin map to [0, 1]; keep it raw, so that its mean is the margin."))
     ratio = (got * want).sum() / (want * want).sum()
     if _same(got, ratio * want, tol):
-        return wrong(f"your maps are the expected ones times {ratio.item():.4g}: like M_c, the margin map has no "
-                     f"1/hw (that factor belongs to the mean) and no other factor.")
-    return wrong(f"largest difference from the expected map is {(got - want).abs().max().item():.3g}. Expected "
-                 f"sum_k (w_k^c - w_k^c') f_k(x, y), with f = gap_cnn.features(images) and "
-                 f"w = gap_cnn.fc.weight, c = {c}, c' = {other}.")
+        return wrong(tr("your maps are the expected ones times {ratio:.4g}: like M_c, the margin map has no "
+                        "1/hw (that factor belongs to the mean) and no other factor.").format(ratio=ratio.item()))
+    return wrong(tr("largest difference from the expected map is {difference:.3g}. Expected "
+                    "sum_k (w_k^c - w_k^c') f_k(x, y), with f = gap_cnn.features(images) and "
+                    "w = gap_cnn.fc.weight, c = {c}, c' = {other}.").format(
+                        difference=(got - want).abs().max().item(), c=c, other=other))
 
 
-_SHIFT_ANSWERS = {
+_SHIFT_ANSWERS = {  # the explanations are shown through tr
     "probabilities_change": (
         False,
-        "adding a to every weight adds a * sum_k F_k to every class's logit: the same number for every class on "
-        "a given image, and softmax(z + s) = softmax(z). The probabilities, and the prediction, stay.",
+        tr_noop("adding a to every weight adds a * sum_k F_k to every class's logit: the same number for every class on "
+        "a given image, and softmax(z + s) = softmax(z). The probabilities, and the prediction, stay."),
     ),
     "cams_change": (
         True,
-        "every class's map gains a * sum_k f_k(x, y). The feature maps come out of a ReLU, so they are >= 0 and "
+        tr_noop("every class's map gains a * sum_k f_k(x, y). The feature maps come out of a ReLU, so they are >= 0 and "
         "largest where something was detected: the added map is not a constant, and the maps change, normalised "
-        "or not.",
+        "or not."),
     ),
     "margin_map_changes": (
         False,
-        "the margin map is made with the weights w^c - w^c', and the a cancels in the difference.",
+        tr_noop("the margin map is made with the weights w^c - w^c', and the a cancels in the difference."),
     ),
 }
 
@@ -269,14 +281,17 @@ def check_weight_shift(probabilities_change: object, cams_change: object, margin
     }
     for name, answer in answers.items():
         if answer is None:
-            return wrong(f"{name} is still None: predict True or False.")
+            return wrong(tr("{name} is still None: predict True or False.").format(name=name))
         if not isinstance(answer, bool):
-            return wrong(f"{name} must be True or False, got {answer!r}.")
-    mistakes = [why for name, (want, why) in _SHIFT_ANSWERS.items() if answers[name] != want]
+            return wrong(tr("{name} must be True or False, got {answer}.").format(name=name, answer=repr(answer)))
+    mistakes = [tr(why) for name, (want, why) in _SHIFT_ANSWERS.items() if answers[name] != want]
     if mistakes:
-        count = "one of your three predictions is" if len(mistakes) == 1 else f"{len(mistakes)} of them are"
-        return wrong(f"{count} off. " + " ".join(m[0].upper() + m[1:] for m in mistakes)
-                     + " Verify it in code with a shifted copy of gap_cnn.fc.weight.")
-    return right("the probabilities stay, every CAM changes, the margin map stays. Two heads that give every image "
-                 "the same probabilities can have different CAMs: a CAM depends on the weights, not only on what "
-                 "the model computes. The margin map depends only on what the softmax sees.")
+        if len(mistakes) == 1:
+            count = tr("one of your three predictions is off.")
+        else:
+            count = tr("{count} of them are off.").format(count=len(mistakes))
+        return wrong(count + " " + " ".join(m[0].upper() + m[1:] for m in mistakes)
+                     + " " + tr("Verify it in code with a shifted copy of gap_cnn.fc.weight."))
+    return right(tr("the probabilities stay, every CAM changes, the margin map stays. Two heads that give every "
+                    "image the same probabilities can have different CAMs: a CAM depends on the weights, not only "
+                    "on what the model computes. The margin map depends only on what the softmax sees."))

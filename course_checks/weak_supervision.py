@@ -27,6 +27,7 @@ from torch import Tensor
 from course_utils.cam import class_activation_map, to_image
 from course_utils.checkpoints import load_model, load_split
 from course_checks import Feedback, as_number, right, wrong
+from course_utils.language import tr, tr_noop
 from course_utils.boxes import box_of_mask
 from course_utils.localization import box_iou, default_cam_thresholds, mask_iou_curve, max_box_acc, pxap
 
@@ -35,15 +36,18 @@ Box = tuple[int, int, int, int]
 # --- exercise 1: box IoU ---------------------------------------------------------------
 
 IOU_CASES: tuple[tuple[str, Box, Box], ...] = (
-    ("two boxes that overlap", (1, 2, 7, 8), (4, 5, 12, 9)),
-    ("a box inside another", (0, 0, 10, 10), (2, 3, 6, 8)),
-    ("two boxes that share only an edge line", (0, 0, 5, 5), (5, 0, 9, 5)),
-    ("two boxes far apart", (0, 0, 3, 3), (10, 10, 12, 14)),
-    ("a box and itself", (3, 4, 9, 6), (3, 4, 9, 6)),
-    ("a one-pixel box inside a 2x2 box", (6, 6, 7, 7), (6, 6, 8, 8)),
-    ("the no-box (an empty mask) and a box", (0, 0, 0, 0), (0, 0, 4, 4)),
+    (tr_noop("two boxes that overlap"), (1, 2, 7, 8), (4, 5, 12, 9)),
+    (tr_noop("a box inside another"), (0, 0, 10, 10), (2, 3, 6, 8)),
+    (tr_noop("two boxes that share only an edge line"), (0, 0, 5, 5), (5, 0, 9, 5)),
+    (tr_noop("two boxes far apart"), (0, 0, 3, 3), (10, 10, 12, 14)),
+    (tr_noop("a box and itself"), (3, 4, 9, 6), (3, 4, 9, 6)),
+    (tr_noop("a one-pixel box inside a 2x2 box"), (6, 6, 7, 7), (6, 6, 8, 8)),
+    (tr_noop("the no-box (an empty mask) and a box"), (0, 0, 0, 0), (0, 0, 4, 4)),
 )
-"""The box pairs ``(what, box_a, box_b)`` a learner's IoU function is tried on; corners ``x1, y1`` exclusive."""
+"""The box pairs ``(what, box_a, box_b)`` a learner's IoU function is tried on; corners ``x1, y1`` exclusive.
+
+``what`` is English here and translated where the feedback shows it.
+"""
 
 
 def _inclusive_iou(a: Box, b: Box) -> float:
@@ -64,47 +68,53 @@ def check_box_iou(iou_fn: Callable[[Box, Box], float] | None) -> Feedback:
     :func:`course_utils.localization.box_iou`.
     """
     if iou_fn is None or not callable(iou_fn):
-        return wrong("Define `my_box_iou(a, b)`, a function of two boxes (x0, y0, x1, y1) that returns their IoU, "
-                     "and pass the function itself (without calling it)")
+        return wrong(tr("Define `my_box_iou(a, b)`, a function of two boxes (x0, y0, x1, y1) that returns their "
+                        "IoU, and pass the function itself (without calling it)"))
     answers, expected = [], []
     for what, a, b in IOU_CASES:
         want = box_iou(torch.tensor(a), torch.tensor(b)).item()
         try:
             got = as_number(iou_fn(a, b))
         except ZeroDivisionError:
-            return wrong(f"Your function divides by zero for {what}, {a} and {b}: the union is empty. "
-                         f"Two boxes with no pixels in common and no area should give IoU {want:g}, not an error")
+            return wrong(tr("Your function divides by zero for {what}, {a} and {b}: the union is empty. Two boxes "
+                            "with no pixels in common and no area should give IoU {want:g}, not an error").format(
+                                what=tr(what), a=a, b=b, want=want))
         except Exception as error:  # a learner's bug: show it, do not crash the check
-            return wrong(f"Your function raised {type(error).__name__}: {error} for {what}, {a} and {b}")
+            message = tr("Your function raised {type}: {error} for {what}, {a} and {b}")
+            return wrong(message.format(type=type(error).__name__, error=error, what=tr(what), a=a, b=b))
         if got is None:
-            return wrong(f"Your function should return a number; for {what}, {a} and {b}, it returned "
-                         f"{iou_fn(a, b)!r}")
+            message = tr("Your function should return a number; for {what}, {a} and {b}, it returned {got}")
+            return wrong(message.format(what=tr(what), a=a, b=b, got=repr(iou_fn(a, b))))
         answers.append(got)
         expected.append(want)
     misses = [(case, got, want) for case, got, want in zip(IOU_CASES, answers, expected) if abs(got - want) > 1e-6]
     if not misses:
-        return right(f"Your IoU matches box_iou on all {len(IOU_CASES)} pairs, from overlapping boxes to the "
-                     f"no-box. For the first pair: intersection 3 x 3 = 9 pixels, union 36 + 32 - 9 = 59, "
-                     f"IoU 9 / 59 = {expected[0]:.3f}.")
+        return right(tr("Your IoU matches box_iou on all {n} pairs, from overlapping boxes to the no-box. For the "
+                        "first pair: intersection 3 x 3 = 9 pixels, union 36 + 32 - 9 = 59, IoU 9 / 59 = "
+                        "{iou:.3f}.").format(n=len(IOU_CASES), iou=expected[0]))
     if all(abs(got - 100 * want) < 1e-4 for got, want in zip(answers, expected)):
-        return wrong("Your values are 100 times box_iou's: return a fraction between 0 and 1, not a percentage")
+        return wrong(tr("Your values are 100 times box_iou's: return a fraction between 0 and 1, not a percentage"))
     # The no-box is left out: an inclusive reading makes it one pixel, whatever else the function does.
     inclusive = [_inclusive_iou(a, b) for _, a, b in IOU_CASES]
     boxes_only = [k for k, (_, a, _) in enumerate(IOU_CASES) if a != (0, 0, 0, 0)]
     if all(abs(answers[k] - inclusive[k]) < 1e-6 for k in boxes_only):
-        return wrong("You treated x1 and y1 as inclusive (a box one pixel wider and taller than it is). Here they "
-                     "are exclusive, like Python slices: the box (1, 2, 7, 8) covers columns 1 to 6, so its width "
-                     f"is x1 - x0 = 6, and the IoU of the first pair is {expected[0]:.3f}, not {inclusive[0]:.3f}")
+        return wrong(tr("You treated x1 and y1 as inclusive (a box one pixel wider and taller than it is). Here "
+                        "they are exclusive, like Python slices: the box (1, 2, 7, 8) covers columns 1 to 6, so its "
+                        "width is x1 - x0 = 6, and the IoU of the first pair is {exclusive:.3f}, not "
+                        "{inclusive:.3f}").format(exclusive=expected[0], inclusive=inclusive[0]))
     (what, a, b), got, want = misses[0]
     hint = ""
     if what.startswith("two boxes that share") or what.startswith("two boxes far"):
-        hint = " Clamp the intersection's width and height at 0: boxes that do not overlap have none."
+        hint = " " + tr("Clamp the intersection's width and height at 0: boxes that do not overlap have none.")
     elif what.startswith("the no-box"):
-        hint = " The no-box (0, 0, 0, 0) has no pixels, so its IoU with anything is 0."
+        hint = " " + tr("The no-box (0, 0, 0, 0) has no pixels, so its IoU with anything is 0.")
     elif what.startswith("a box inside"):
-        hint = " When one box is inside the other, the intersection is the small box and the union the big one."
-    return wrong(f"For {what}, {a} and {b}, the IoU is {want:.3f}; your function returned {got:.3f} "
-                 f"({len(misses)} of {len(IOU_CASES)} pairs differ).{hint}")
+        hint = " " + tr("When one box is inside the other, the intersection is the small box and the union the "
+                        "big one.")
+    return wrong(tr("For {what}, {a} and {b}, the IoU is {want:.3f}; your function returned {got:.3f} "
+                    "({misses} of {n} pairs differ).{hint}").format(what=tr(what), a=a, b=b, want=want, got=got,
+                                                                    misses=len(misses), n=len(IOU_CASES),
+                                                                    hint=hint))
 
 
 # --- exercise 2: the three kinds -------------------------------------------------------
@@ -112,50 +122,71 @@ def check_box_iou(iou_fn: Callable[[Box, Box], float] | None) -> Feedback:
 KINDS = ("incomplete", "inexact", "inaccurate")
 """Zhou (2018)'s three kinds of weak supervision."""
 
-SITUATIONS: tuple[tuple[str, str, str], ...] = (
+_SITUATIONS: tuple[tuple[str, str, str], ...] = (
     (
-        "A hospital holds 40,000 chest X-rays; radiologists had time to label 600 of them, the rest have no label.",
+        tr_noop("A hospital holds 40,000 chest X-rays; radiologists had time to label 600 of them, the rest have "
+                "no label."),
         "incomplete",
-        "only a few examples carry a label, and the label they carry is the one we want",
+        tr_noop("only a few examples carry a label, and the label they carry is the one we want"),
     ),
     (
-        "Photos on a website are tagged 'dog' by their uploaders, and we want the outline of each dog.",
+        tr_noop("Photos on a website are tagged 'dog' by their uploaders, and we want the outline of each dog."),
         "inexact",
-        "the tag says what is in the photo but not where, so it is coarser than the outline we want",
+        tr_noop("the tag says what is in the photo but not where, so it is coarser than the outline we want"),
     ),
     (
-        "Ten thousand product reviews were labelled positive or negative by hurried crowd workers, who get about "
-        "one in six wrong.",
+        tr_noop("Ten thousand product reviews were labelled positive or negative by hurried crowd workers, who get "
+                "about one in six wrong."),
         "inaccurate",
-        "every review has the right kind of label, but some labels are wrong",
+        tr_noop("every review has the right kind of label, but some labels are wrong"),
     ),
     (
-        "Our scenes: every training scene has its creature's class, and we want a box around the creature.",
+        tr_noop("Our scenes: every training scene has its creature's class, and we want a box around the "
+                "creature."),
         "inexact",
-        "a class per image where a box is wanted, the same gap as between 'dog' and its outline",
+        tr_noop("a class per image where a box is wanted, the same gap as between 'dog' and its outline"),
     ),
 )
-"""``(situation, kind, why)``: the situations of exercise 2, with the kind each one is."""
+
+
+def situations() -> tuple[tuple[str, str, str], ...]:
+    """``(situation, kind, why)``: the situations of exercise 2, with the kind each one is.
+
+    The situation and the why are in the course's language; the kinds stay
+    English, since they are the answers a learner types.
+    """
+    return tuple((tr(situation), kind, tr(why)) for situation, kind, why in _SITUATIONS)
+
+
+def __getattr__(name: str) -> object:
+    # ``SITUATIONS`` is read (PEP 562) when a notebook prints it, so it comes in the language chosen by then.
+    if name == "SITUATIONS":
+        return situations()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def check_kinds(answers: Sequence[str] | None) -> Feedback:
     """Exercise 2: one of ``"incomplete"``, ``"inexact"``, ``"inaccurate"`` for each of :data:`SITUATIONS`, in order."""
-    n = len(SITUATIONS)
+    cases = situations()
+    n = len(cases)
     if answers is None or isinstance(answers, str):
-        return wrong(f"Set `kinds` to a list of {n} words, one per situation, each one of {', '.join(KINDS)}")
+        message = tr("Set `kinds` to a list of {n} words, one per situation, each one of {kinds}")
+        return wrong(message.format(n=n, kinds=", ".join(KINDS)))
     answers = list(answers)
     if len(answers) != n:
-        return wrong(f"There are {n} situations; your list has {len(answers)} answers")
+        return wrong(tr("There are {n} situations; your list has {count} answers").format(n=n, count=len(answers)))
     given = [str(a).strip().lower() for a in answers]
     unknown = [a for a in given if a not in KINDS]
     if unknown:
-        return wrong(f"Each answer should be one of {', '.join(KINDS)}; {unknown[0]!r} is not")
-    misses = [(k, given[k]) for k in range(n) if given[k] != SITUATIONS[k][1]]
+        message = tr("Each answer should be one of {kinds}; {answer} is not")
+        return wrong(message.format(kinds=", ".join(KINDS), answer=repr(unknown[0])))
+    misses = [(k, given[k]) for k in range(n) if given[k] != cases[k][1]]
     if misses:
-        lines = [f"Situation {k + 1} is {SITUATIONS[k][1]}, not {answer}: {SITUATIONS[k][2]}." for k, answer in misses]
-        return wrong(f"{n - len(misses)} of {n} right. " + " ".join(lines))
-    return right(f"All {n} right: too few labels (incomplete), labels coarser than the output (inexact), "
-                 f"labels that are sometimes wrong (inaccurate). Real data sets often mix all three.")
+        line = tr("Situation {number} is {kind}, not {answer}: {why}.")
+        lines = [line.format(number=k + 1, kind=cases[k][1], answer=answer, why=cases[k][2]) for k, answer in misses]
+        return wrong(tr("{right} of {n} right.").format(right=n - len(misses), n=n) + " " + " ".join(lines))
+    return right(tr("All {n} right: too few labels (incomplete), labels coarser than the output (inexact), "
+                    "labels that are sometimes wrong (inaccurate). Real data sets often mix all three.").format(n=n))
 
 
 # --- exercise 3: bounds on Top-1 Loc ---------------------------------------------------
@@ -177,36 +208,42 @@ def check_top1_bounds(low: float | None, high: float | None, accuracy: float = 0
     """Exercise 3: the range Top-1 Loc can take for a model with ``accuracy`` and ``gt_known`` Loc."""
     lowest, highest = top1_bounds(accuracy, gt_known)
     if low is None or high is None:
-        return wrong("Set `top1_low` and `top1_high` to the lowest and highest Top-1 Loc possible, as fractions")
+        return wrong(tr("Set `top1_low` and `top1_high` to the lowest and highest Top-1 Loc possible, as "
+                        "fractions"))
     low_value, high_value = as_number(low), as_number(high)
     if low_value is None or high_value is None:
-        return wrong("`top1_low` and `top1_high` should be numbers (fractions between 0 and 1)")
+        return wrong(tr("`top1_low` and `top1_high` should be numbers (fractions between 0 and 1)"))
     if low_value > 1 or high_value > 1:
-        return wrong("Give fractions between 0 and 1, not percentages")
+        return wrong(tr("Give fractions between 0 and 1, not percentages"))
     if low_value > high_value:
-        return wrong(f"Your lowest value ({low_value:g}) is above your highest ({high_value:g}): swapped?")
+        message = tr("Your lowest value ({low:g}) is above your highest ({high:g}): swapped?")
+        return wrong(message.format(low=low_value, high=high_value))
     problems = []
+    values = {"accuracy": accuracy, "gt_known": gt_known, "lowest": lowest, "highest": highest}
     if abs(high_value - highest) > 1e-3:
         if abs(high_value - accuracy) < 1e-3:
-            problems.append(f"the highest is not {accuracy:g}: a scene also needs its box right, and only {gt_known:g} "
-                            f"of the scenes have one, so at most min({accuracy:g}, {gt_known:g}) = {highest:g}")
+            problems.append(tr("the highest is not {accuracy:g}: a scene also needs its box right, and only "
+                               "{gt_known:g} of the scenes have one, so at most min({accuracy:g}, {gt_known:g}) = "
+                               "{highest:g}").format(**values))
         else:
-            problems.append(f"the highest is {highest:g} = min({accuracy:g}, {gt_known:g}), when every well-boxed scene "
-                            f"is also well classified; you said {high_value:g}")
+            problems.append(tr("the highest is {highest:g} = min({accuracy:g}, {gt_known:g}), when every well-boxed "
+                               "scene is also well classified; you said {given:g}").format(given=high_value, **values))
     if abs(low_value - lowest) > 1e-3:
         if abs(low_value - accuracy * gt_known) < 1e-3:
-            problems.append(f"{accuracy:g} x {gt_known:g} = {accuracy * gt_known:g} is what you would expect if the two "
-                            f"were independent, not the lowest. At worst the {1 - accuracy:g} misclassified scenes are "
-                            f"all among the well-boxed ones, leaving {gt_known:g} - {1 - accuracy:g} = {lowest:g}")
+            problems.append(tr("{accuracy:g} x {gt_known:g} = {product:g} is what you would expect if the two were "
+                               "independent, not the lowest. At worst the {misclassified:g} misclassified scenes are "
+                               "all among the well-boxed ones, leaving {gt_known:g} - {misclassified:g} = {lowest:g}")
+                            .format(product=accuracy * gt_known, misclassified=1 - accuracy, **values))
         else:
-            problems.append(f"the lowest is {lowest:g} = {accuracy:g} + {gt_known:g} - 1, when the misclassified "
-                            f"scenes are all among the well-boxed ones; you said {low_value:g}")
+            problems.append(tr("the lowest is {lowest:g} = {accuracy:g} + {gt_known:g} - 1, when the misclassified "
+                               "scenes are all among the well-boxed ones; you said {given:g}").format(
+                                   given=low_value, **values))
     if problems:
         message = "; ".join(problems)
         return wrong(message[0].upper() + message[1:] + ".")
-    return right(f"Top-1 Loc lies between {lowest:g} and {highest:g}. It can never exceed the accuracy nor GT-known "
-                 f"Loc, so it mixes two questions, 'what is it?' and 'where is it?'; GT-known Loc asks only the "
-                 f"second, which is why Choe et al. report it.")
+    return right(tr("Top-1 Loc lies between {lowest:g} and {highest:g}. It can never exceed the accuracy nor "
+                    "GT-known Loc, so it mixes two questions, 'what is it?' and 'where is it?'; GT-known Loc asks "
+                    "only the second, which is why Choe et al. report it.").format(**values))
 
 
 # --- exercise 4: segmenting the head ---------------------------------------------------
@@ -240,29 +277,33 @@ def check_head_mask(threshold: float | None, mean_iou: float | None) -> Feedback
     the best counts as right: a curve that flat cannot be read more closely.
     """
     if threshold is None or mean_iou is None:  # checked first: the placeholder costs no computation
-        return wrong("Set `head_threshold` to the threshold read off your curve and `head_iou` to the mean IoU there")
+        return wrong(tr("Set `head_threshold` to the threshold read off your curve and `head_iou` to the mean IoU "
+                        "there"))
     t, iou = as_number(threshold), as_number(mean_iou)
     if t is None or iou is None:
-        return wrong("`head_threshold` and `head_iou` should be numbers")
+        return wrong(tr("`head_threshold` and `head_iou` should be numbers"))
     if not 0.0 <= t <= 1.0:
-        return wrong(f"A threshold applies to the normalised map, so it lies between 0 and 1; you gave {t:g}")
+        message = tr("A threshold applies to the normalised map, so it lies between 0 and 1; you gave {t:g}")
+        return wrong(message.format(t=t))
     curve = _head_mask_curve()
     thresholds = default_cam_thresholds()
     best = int(curve.argmax())
     best_t, best_iou = thresholds[best].item(), curve[best].item()
     k = min(int(round(t * 100)), len(thresholds) - 1)
     if curve[k].item() < best_iou - 0.01:
-        return wrong(f"At t = {thresholds[k]:.2f} the mean IoU with the head is {curve[k]:.3f}, but the curve peaks at "
-                     f"t = {best_t:.2f} with {best_iou:.3f}. Did you compare with `test.part_masks` (the head), "
-                     f"not `test.masks` (the whole creature)?")
+        return wrong(tr("At t = {t:.2f} the mean IoU with the head is {iou:.3f}, but the curve peaks at "
+                        "t = {best_t:.2f} with {best_iou:.3f}. Did you compare with `test.part_masks` (the head), "
+                        "not `test.masks` (the whole creature)?").format(t=thresholds[k], iou=curve[k], best_t=best_t,
+                                                                         best_iou=best_iou))
     if abs(iou - curve[k].item()) > 0.005:
-        return wrong(f"t = {thresholds[k]:.2f} is a good threshold; the mean IoU there is {curve[k]:.3f}, "
-                     f"you said {iou:.3f}")
+        message = tr("t = {t:.2f} is a good threshold; the mean IoU there is {iou:.3f}, you said {given:.3f}")
+        return wrong(message.format(t=thresholds[k], iou=curve[k], given=iou))
     area, width = _head_size()
-    return right(f"The head is matched best at a high threshold, t = {thresholds[k]:.2f} (mean IoU {curve[k]:.3f}; "
-                 f"the curve's peak is {best_iou:.3f} at t = {best_t:.2f}). Only the top of the map is the head; yet "
-                 f"even there the IoU stays low: a 16x16 map, upsampled, is a blob wider than a head, which covers "
-                 f"about {area:.0f} pixels in area and is about {width:.0f} pixels wide.")
+    return right(tr("The head is matched best at a high threshold, t = {t:.2f} (mean IoU {iou:.3f}; the curve's "
+                    "peak is {best_iou:.3f} at t = {best_t:.2f}). Only the top of the map is the head; yet even "
+                    "there the IoU stays low: a 16x16 map, upsampled, is a blob wider than a head, which covers "
+                    "about {area:.0f} pixels in area and is about {width:.0f} pixels wide.").format(
+                        t=thresholds[k], iou=curve[k], best_iou=best_iou, best_t=best_t, area=area, width=width))
 
 
 # --- exercise 5: MaxBoxAcc, MaxBoxAccV2 and PxAP by hand ----------------------------------
@@ -317,31 +358,34 @@ def check_toy_metrics(max_box_acc_value: float | None, max_box_acc_v2_value: flo
     """
     given = {"MaxBoxAcc": max_box_acc_value, "MaxBoxAccV2": max_box_acc_v2_value, "PxAP": pxap_value}
     if any(v is None for v in given.values()):
-        return wrong("Set `toy_max_box_acc`, `toy_max_box_acc_v2` and `toy_pxap` to your three numbers")
+        return wrong(tr("Set `toy_max_box_acc`, `toy_max_box_acc_v2` and `toy_pxap` to your three numbers"))
     values = {k: as_number(v) for k, v in given.items()}
     if any(v is None for v in values.values()):
-        return wrong("The three answers should be numbers (fractions between 0 and 1)")
+        return wrong(tr("The three answers should be numbers (fractions between 0 and 1)"))
     if any(v > 1 for v in values.values()):
-        return wrong("Give fractions between 0 and 1, not percentages")
+        return wrong(tr("Give fractions between 0 and 1, not percentages"))
     want = toy_answers()
     problems = []
     if abs(values["MaxBoxAcc"] - want["MaxBoxAcc"]) > 0.01:
         slip = ""
         if abs(values["MaxBoxAcc"] - want["MaxBoxAcc with every component"]) < 0.01:
-            slip = (" You took the best box over every component; the original MaxBoxAcc keeps only the "
-                    "largest component's box (image 2 at t = 0.5: the big blob top left, not the creature's)")
-        problems.append(f"MaxBoxAcc is {want['MaxBoxAcc']:.3f}, you said {values['MaxBoxAcc']:.3f}.{slip}")
+            slip = " " + tr("You took the best box over every component; the original MaxBoxAcc keeps only the "
+                            "largest component's box (image 2 at t = 0.5: the big blob top left, not the creature's)")
+        message = tr("MaxBoxAcc is {want:.3f}, you said {given:.3f}.{slip}")
+        problems.append(message.format(want=want["MaxBoxAcc"], given=values["MaxBoxAcc"], slip=slip))
     if abs(values["MaxBoxAccV2"] - want["MaxBoxAccV2"]) > 0.01:
         slip = ""
         if abs(values["MaxBoxAccV2"] - want["V2 with the largest component only"]) < 0.01:
-            slip = " You kept only the largest component; V2 scores the best box over all components"
-        problems.append(f"MaxBoxAccV2 is {want['MaxBoxAccV2']:.3f}, you said {values['MaxBoxAccV2']:.3f}.{slip}")
+            slip = " " + tr("You kept only the largest component; V2 scores the best box over all components")
+        message = tr("MaxBoxAccV2 is {want:.3f}, you said {given:.3f}.{slip}")
+        problems.append(message.format(want=want["MaxBoxAccV2"], given=values["MaxBoxAccV2"], slip=slip))
     if abs(values["PxAP"] - want["PxAP"]) > 0.01:
-        problems.append(f"PxAP is {want['PxAP']:.3f}, you said {values['PxAP']:.3f}: pool the pixels of the three "
-                        f"images, compute precision and recall at each threshold, then sum P(t_k) times the recall "
-                        f"gained over the next higher threshold (R = 0 above the last)")
+        problems.append(tr("PxAP is {want:.3f}, you said {given:.3f}: pool the pixels of the three images, compute "
+                           "precision and recall at each threshold, then sum P(t_k) times the recall gained over "
+                           "the next higher threshold (R = 0 above the last)").format(want=want["PxAP"],
+                                                                                      given=values["PxAP"]))
     if problems:
         return wrong(" ".join(problems))
-    return right(f"MaxBoxAcc {want['MaxBoxAcc']:.3f}, MaxBoxAccV2 {want['MaxBoxAccV2']:.3f}, PxAP {want['PxAP']:.3f}. "
-                 f"V2 is higher here because it keeps every component's box and each IoU level gets its own best "
-                 f"threshold.")
+    return right(tr("MaxBoxAcc {box_acc:.3f}, MaxBoxAccV2 {box_acc_v2:.3f}, PxAP {pxap:.3f}. V2 is higher here "
+                    "because it keeps every component's box and each IoU level gets its own best threshold.")
+                 .format(box_acc=want["MaxBoxAcc"], box_acc_v2=want["MaxBoxAccV2"], pxap=want["PxAP"]))

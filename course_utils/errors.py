@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from course_utils.language import tr
+
 SHORT_TRACEBACKS = True
 """Show course errors in a notebook as one line (True) or with IPython's full traceback (False)."""
 
@@ -39,11 +41,17 @@ class CourseError(Exception):
         return lambda: [self.one_line()]
 
     def one_line(self) -> str:
-        """``"<ValueError|TypeError|KeyError> in <function called>: <message>"``."""
+        """``"<ValueError|TypeError|KeyError> in <function called>: <message>"``.
+
+        The message is in the language it was raised in; the frame is in the
+        language of now (:func:`course_utils.language.tr`).
+        """
         kind = next(base.__name__ for base in type(self).__mro__ if base.__module__ == "builtins")
         called = entry_point(self)
-        where = f" in {called}" if called else ""
-        return f"{kind}{where}: {self.message()}"
+        if not called:
+            return f"{kind}: {self.message()}"
+        line = tr("{kind} in {function}: {message}")
+        return line.format(kind=kind, function=called, message=self.message())
 
     def message(self) -> str:
         return str(self)

@@ -33,6 +33,7 @@ from torch import Tensor, nn
 from torch.utils.hooks import RemovableHandle
 
 from course_utils.errors import CourseTypeError, CourseValueError
+from course_utils.language import tr
 
 __all__ = [
     "Target",
@@ -159,9 +160,8 @@ def read_layer(model: nn.Module, layer: nn.Module, images: Tensor, target: Targe
         activation = _fired_once(seen, layer, method)
         classes = resolve_target(target, scores, method=method)
         if not scores.requires_grad:
-            raise CourseValueError(
-                f"{method} cannot explain layer {_name(model, layer)}: the model's scores do not depend on its output"
-            )
+            message = tr("{method} cannot explain layer {layer}: the model's scores do not depend on its output")
+            raise CourseValueError(message.format(method=method, layer=_name(model, layer)))
         # In eval mode image n's score depends only on image n, so the gradient
         # of the sum holds every image's own gradient. enable_grad: the caller
         # may be in no_grad, and picking y^c out of the scores must be recorded too.
@@ -201,7 +201,7 @@ def guided_input_gradient(model: nn.Module, images: Tensor, target: Target, *, m
     images = check_images(model, images, method=method)
     relus = [m for m in model.modules() if isinstance(m, nn.ReLU)]
     if not relus:
-        raise CourseValueError(f"{method} needs nn.ReLU modules, and this model has none")
+        raise CourseValueError(tr("{method} needs nn.ReLU modules, and this model has none").format(method=method))
     with eval_mode(model), hooks() as handles, torch.inference_mode(False), torch.enable_grad():
         inputs = images.detach().clone().requires_grad_(True)
         for relu in relus:
@@ -220,7 +220,8 @@ def class_scores(model: nn.Module, images: Tensor, *, method: str) -> Tensor:
     scores = model(images)
     if not isinstance(scores, Tensor) or scores.dim() != 2 or len(scores) != len(images):
         shape = tuple(scores.shape) if isinstance(scores, Tensor) else type(scores).__name__
-        raise CourseValueError(f"{method} needs a model that returns class scores [N, classes], got {shape}")
+        message = tr("{method} needs a model that returns class scores [N, classes], got {shape}")
+        raise CourseValueError(message.format(method=method, shape=shape))
     return scores
 
 
@@ -229,31 +230,33 @@ def resolve_target(target: Target, scores: Tensor, *, method: str) -> Tensor:
     n, num_classes = scores.shape
     if target is None:
         return scores.argmax(dim=1)
-    what = f"{method}'s target"
+    what = tr("{method}'s target").format(method=method)
     if isinstance(target, str):
-        raise CourseTypeError(f"{what} must be None, an int, or one int per image; got the string {target!r}")
+        message = tr("{what} must be None, an int, or one int per image; got the string {target}")
+        raise CourseTypeError(message.format(what=what, target=repr(target)))
     try:
         classes = torch.as_tensor(target, device=scores.device)
     except (TypeError, ValueError, RuntimeError):
-        raise CourseTypeError(
-            f"{what} must be None, an int, or one int per image; got {type(target).__name__}"
-        ) from None
+        message = tr("{what} must be None, an int, or one int per image; got {type}")
+        raise CourseTypeError(message.format(what=what, type=type(target).__name__)) from None
     if classes.dim() == 0:
         classes = classes.expand(n)
     elif classes.dim() != 1 or len(classes) != n:
-        raise CourseValueError(
-            f"{what} has {classes.numel()} class indices (shape {tuple(classes.shape)}) but the batch has "
-            f"{n} images: give one class per image, or a single int for all"
+        message = tr(
+            "{what} has {count} class indices (shape {shape}) but the batch has {n} images: "
+            "give one class per image, or a single int for all"
         )
+        raise CourseValueError(message.format(what=what, count=classes.numel(), shape=tuple(classes.shape), n=n))
     if classes.is_floating_point() or classes.is_complex() or classes.dtype == torch.bool:
-        raise CourseTypeError(f"{what} must hold integer class indices, got dtype {classes.dtype}")
+        message = tr("{what} must hold integer class indices, got dtype {dtype}")
+        raise CourseTypeError(message.format(what=what, dtype=classes.dtype))
     bad = (classes < 0) | (classes >= num_classes)
     if bad.any():
         index = int(classes[bad][0])
-        raise CourseValueError(
-            f"{what}: class index {index} is out of range for a model with {num_classes} classes "
-            f"(expected 0..{num_classes - 1})"
+        message = tr(
+            "{what}: class index {index} is out of range for a model with {classes} classes (expected 0..{last})"
         )
+        raise CourseValueError(message.format(what=what, index=index, classes=num_classes, last=num_classes - 1))
     return classes.long()
 
 
@@ -263,20 +266,23 @@ def resolve_target(target: Target, scores: Tensor, *, method: str) -> Tensor:
 def check_images(model: nn.Module, images: Tensor, *, method: str) -> Tensor:
     """A non-empty float batch ``[N, 3, H, W]``, moved to the model's device."""
     if not isinstance(images, Tensor):
-        raise CourseTypeError(f"{method} needs images as a torch.Tensor [N, 3, H, W], got {type(images).__name__}")
+        message = tr("{method} needs images as a torch.Tensor [N, 3, H, W], got {type}")
+        raise CourseTypeError(message.format(method=method, type=type(images).__name__))
     if images.dim() == 3:
-        raise CourseValueError(
-            f"{method} expected a batch of images [N, 3, H, W], got one image of shape {tuple(images.shape)}: "
-            f"add a batch dimension with images[None]"
+        message = tr(
+            "{method} expected a batch of images [N, 3, H, W], got one image of shape {shape}: "
+            "add a batch dimension with images[None]"
         )
+        raise CourseValueError(message.format(method=method, shape=tuple(images.shape)))
     if images.dim() != 4 or images.shape[1] != 3:
-        raise CourseValueError(f"{method} expected images of shape [N, 3, H, W], got shape {tuple(images.shape)}")
+        message = tr("{method} expected images of shape [N, 3, H, W], got shape {shape}")
+        raise CourseValueError(message.format(method=method, shape=tuple(images.shape)))
     if len(images) == 0:
-        raise CourseValueError(f"{method} got an empty batch of images (N = 0): there is nothing to explain")
+        message = tr("{method} got an empty batch of images (N = 0): there is nothing to explain")
+        raise CourseValueError(message.format(method=method))
     if not images.is_floating_point():
-        raise CourseTypeError(
-            f"{method} needs float images, got dtype {images.dtype}: convert with images.float() / 255"
-        )
+        message = tr("{method} needs float images, got dtype {dtype}: convert with images.float() / 255")
+        raise CourseTypeError(message.format(method=method, dtype=images.dtype))
     parameter = next(model.parameters(), None)
     return images if parameter is None else images.to(parameter.device)
 
@@ -284,40 +290,42 @@ def check_images(model: nn.Module, images: Tensor, *, method: str) -> Tensor:
 def check_submodule(model: nn.Module, module: nn.Module, argument: str, *, method: str) -> None:
     """``module`` (the argument named ``argument``) must be one of ``model``'s own modules."""
     if not isinstance(module, nn.Module):
-        raise CourseTypeError(f"{method}'s {argument} must be an nn.Module of the model, got {type(module).__name__}")
+        message = tr("{method}'s {argument} must be an nn.Module of the model, got {type}")
+        raise CourseTypeError(message.format(method=method, argument=argument, type=type(module).__name__))
     if not any(m is module for m in model.modules()):
-        raise CourseValueError(
-            f"{method}'s {argument} ({type(module).__name__}) is not a submodule of the model: "
-            f"pass one of the model's own modules, e.g. model.features"
+        message = tr(
+            "{method}'s {argument} ({type}) is not a submodule of the model: "
+            "pass one of the model's own modules, e.g. model.features"
         )
+        raise CourseValueError(message.format(method=method, argument=argument, type=type(module).__name__))
 
 
 def check_positive_int(value: object, argument: str, *, method: str) -> int:
     """A whole number >= 1 (not a bool), e.g. a patch size."""
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise CourseValueError(f"{method}'s {argument} must be a positive int, got {value!r}")
+        message = tr("{method}'s {argument} must be a positive int, got {value}")
+        raise CourseValueError(message.format(method=method, argument=argument, value=repr(value)))
     return value
 
 
 def _check_feature_maps(output: object, module: nn.Module, method: str) -> None:
     if not isinstance(output, Tensor) or output.dim() != 4:
         shape = tuple(output.shape) if isinstance(output, Tensor) else type(output).__name__
-        raise CourseValueError(
-            f"{method} needs a layer whose output is feature maps [N, K, h, w]; {type(module).__name__} gives {shape}"
-        )
+        message = tr("{method} needs a layer whose output is feature maps [N, K, h, w]; {layer} gives {shape}")
+        raise CourseValueError(message.format(method=method, layer=type(module).__name__, shape=shape))
 
 
 def _fired_once(seen: list, layer: nn.Module, method: str):
     """The one output the hook recorded; say clearly when the layer ran zero or several times."""
     if not seen:
-        raise CourseValueError(
-            f"{type(layer).__name__} is a submodule of the model but never ran in model(images) "
-            f"(its hook never fired), so {method} has nothing to read: pick a layer on the forward path"
+        message = tr(
+            "{layer} is a submodule of the model but never ran in model(images) (its hook never fired), "
+            "so {method} has nothing to read: pick a layer on the forward path"
         )
+        raise CourseValueError(message.format(layer=type(layer).__name__, method=method))
     if len(seen) > 1:
-        raise CourseValueError(
-            f"{type(layer).__name__} ran {len(seen)} times in one forward pass; {method} needs a layer that runs once"
-        )
+        message = tr("{layer} ran {count} times in one forward pass; {method} needs a layer that runs once")
+        raise CourseValueError(message.format(layer=type(layer).__name__, count=len(seen), method=method))
     return seen[0]
 
 

@@ -55,11 +55,12 @@ from torch import Tensor
 
 from course_utils.checks import describe
 from course_utils.errors import CourseValueError
+from course_utils.language import tr, tr_noop
 from course_utils.maps import INTERPOLATIONS, to_image, upsample
 from course_utils.scenes import CLASS_NAMES, Scenes
 
 CMAP = "viridis"
-MAP_LABEL = "normalised map"
+MAP_LABEL = tr_noop("normalised map")  # English here; add_colorbar shows it through tr
 GT_COLOUR = "lime"
 PRED_COLOUR = "magenta"
 SIGNED_CMAP = "PuOr_r"  # diverging: purple below 0, white at 0, orange above; no class colour
@@ -69,6 +70,20 @@ LABEL_SIZE = 9
 GRADIENT_PERCENTILE = 99.0  # gradients are scaled by this percentile of their magnitude, then clipped
 LEGEND_ROW = 0.09  # height of one legend line, in box-accuracy units, on the course's curve figures
 
+# The class names of course_utils.scenes are data keys (a learner types "red"); figures show them
+# through class_label, in the course's language. Marked here so that `make translations` finds them.
+CLASS_NAME_MESSAGES = (tr_noop("red"), tr_noop("green"), tr_noop("blue"), tr_noop("yellow"))
+
+
+def class_label(name: str) -> str:
+    """A class name as a figure shows it: ``tr(name)``, so "red" reads 빨강 in Korean."""
+    return tr(name)
+
+
+def scene_label(names: Sequence[str], labels: Tensor) -> str:
+    """The classes of one scene for a title: ``"red"``, or ``"red + blue"`` for two creatures."""
+    return " + ".join(class_label(names[c]) for c in labels.reshape(-1))
+
 
 # --- checks and conversions ------------------------------------------------------
 
@@ -76,25 +91,27 @@ LEGEND_ROW = 0.09  # height of one legend line, in box-accuracy units, on the co
 def image_array(image: Tensor) -> np.ndarray:
     """An image ``[3, H, W]`` as the ``[H, W, 3]`` numpy array that ``imshow`` wants, clipped to [0, 1]."""
     if not isinstance(image, Tensor) or image.dim() != 3 or image.shape[0] != 3 or not image.is_floating_point():
-        raise CourseValueError(
-            f"image must be a float tensor of shape [3, H, W] (one RGB image), got {describe(image)}"
-        )
+        message = tr("image must be a float tensor of shape [3, H, W] (one RGB image), got {got}")
+        raise CourseValueError(message.format(got=describe(image)))
     return image.detach().cpu().float().clamp(0, 1).permute(1, 2, 0).numpy()
 
 
 def map_array(cam_map: Tensor, size: tuple[int, int], mode: str = "bilinear") -> np.ndarray:
     """One map ``[h, w]``, normalised to [0, 1] then upsampled to ``size``, as a numpy array."""
     if not isinstance(cam_map, Tensor) or cam_map.dim() != 2 or not cam_map.is_floating_point():
-        raise CourseValueError(f"cam_map must be a float tensor of shape [h, w] (one map), got {describe(cam_map)}")
+        message = tr("cam_map must be a float tensor of shape [h, w] (one map), got {got}")
+        raise CourseValueError(message.format(got=describe(cam_map)))
     if mode not in INTERPOLATIONS:
-        raise CourseValueError(f"upsample_mode must be one of {INTERPOLATIONS}, got {mode!r}")
+        message = tr("upsample_mode must be one of {choices}, got {mode}")
+        raise CourseValueError(message.format(choices=INTERPOLATIONS, mode=repr(mode)))
     return to_image(cam_map.detach().cpu().float(), size, mode).numpy()
 
 
 def _box_list(box: Tensor | Sequence[float]) -> list[float]:
     values = torch.as_tensor(box).detach().cpu().flatten().tolist()
     if len(values) != 4 or values[2] < values[0] or values[3] < values[1]:
-        raise CourseValueError(f"a box must be 4 numbers (x0, y0, x1, y1) with x0 <= x1 and y0 <= y1, got {box}")
+        message = tr("a box must be 4 numbers (x0, y0, x1, y1) with x0 <= x1 and y0 <= y1, got {box}")
+        raise CourseValueError(message.format(box=box))
     return values
 
 
@@ -105,7 +122,7 @@ def _new_axes(size: tuple[float, float] = (4.5, 4.0)) -> Axes:
 
 def _grid(count: int, ncols: int, row_height: float) -> tuple[Figure, np.ndarray]:
     if ncols < 1:
-        raise CourseValueError(f"ncols must be at least 1, got {ncols}")
+        raise CourseValueError(tr("ncols must be at least 1, got {ncols}").format(ncols=ncols))
     ncols = min(ncols, count)
     nrows = math.ceil(count / ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(FIG_WIDTH, row_height * nrows), squeeze=False, layout="constrained")
@@ -118,13 +135,18 @@ def _grid(count: int, ncols: int, row_height: float) -> tuple[Figure, np.ndarray
 
 
 def show_image(image: Tensor, ax: Axes | None = None, title: str | None = None) -> Axes:
-    """Draw an image ``[3, H, W]`` pixel for pixel (no smoothing), without axis ticks."""
+    """Draw an image ``[3, H, W]`` pixel for pixel (no smoothing), without axis ticks.
+
+    The ``title`` is shown through :func:`~course_utils.language.tr`, as are
+    the titles and labels of every function here: a text the catalog knows
+    reads in the course's language, any other stays as given.
+    """
     array = image_array(image)
     ax = ax if ax is not None else _new_axes()
     ax.imshow(array, interpolation="nearest")
     ax.set_axis_off()
     if title is not None:
-        ax.set_title(title, fontsize=TITLE_SIZE)
+        ax.set_title(tr(title), fontsize=TITLE_SIZE)
     return ax
 
 
@@ -136,7 +158,7 @@ def add_colorbar(ax: Axes | Sequence[Axes], cmap: str = CMAP, label: str = MAP_L
     """
     axes = [ax] if isinstance(ax, Axes) else list(ax)
     bar = axes[0].figure.colorbar(ScalarMappable(Normalize(0, 1), cmap), ax=axes, shrink=0.9)
-    bar.set_label(label, fontsize=LABEL_SIZE)
+    bar.set_label(tr(label), fontsize=LABEL_SIZE)
     bar.ax.tick_params(labelsize=LABEL_SIZE)
     return bar
 
@@ -162,7 +184,7 @@ def overlay_map(
     height, width = image_array(image).shape[:2]
     array = map_array(cam_map, (height, width), upsample_mode)
     if not 0.0 <= alpha <= 1.0:
-        raise CourseValueError(f"alpha must be in [0, 1], got {alpha}")
+        raise CourseValueError(tr("alpha must be in [0, 1], got {alpha}").format(alpha=alpha))
     ax = show_image(image, ax, title)
     ax.imshow(array, cmap=cmap, vmin=0.0, vmax=1.0, alpha=alpha, interpolation="nearest")
     if colorbar:
@@ -190,21 +212,24 @@ def show_signed_map(
     Returns the image artist, for ``figure.colorbar``.
     """
     if not isinstance(cam_map, Tensor) or cam_map.dim() != 2 or not cam_map.is_floating_point():
-        raise CourseValueError(f"cam_map must be a float tensor of shape [h, w] (one map), got {describe(cam_map)}")
+        message = tr("cam_map must be a float tensor of shape [h, w] (one map), got {got}")
+        raise CourseValueError(message.format(got=describe(cam_map)))
     if outline is not None and (not isinstance(outline, Tensor) or outline.dim() != 2):
-        raise CourseValueError(f"outline must be a bool mask of shape [H, W], got {describe(outline)}")
+        message = tr("outline must be a bool mask of shape [H, W], got {got}")
+        raise CourseValueError(message.format(got=describe(outline)))
     size = size if size is not None else tuple(outline.shape) if outline is not None else tuple(cam_map.shape)
     array = upsample(cam_map.detach().cpu().float(), size).numpy()
     vmax = float(np.abs(array).max()) if vmax is None else float(vmax)
     if not vmax > 0:
-        raise CourseValueError(f"vmax must be positive (the colour scale runs from -vmax to vmax), got {vmax}")
+        message = tr("vmax must be positive (the colour scale runs from -vmax to vmax), got {vmax}")
+        raise CourseValueError(message.format(vmax=vmax))
     ax = ax if ax is not None else _new_axes()
     drawn = ax.imshow(array, cmap=cmap, vmin=-vmax, vmax=vmax, interpolation="nearest")
     if outline is not None:
         ax.contour(outline.detach().cpu().float().numpy(), levels=[0.5], colors="black", linewidths=1.2)
     ax.set_axis_off()
     if title is not None:
-        ax.set_title(title, fontsize=TITLE_SIZE)
+        ax.set_title(tr(title), fontsize=TITLE_SIZE)
     return drawn
 
 
@@ -232,15 +257,17 @@ def gradient_array(
     if not isinstance(gradient, Tensor) or not gradient.is_floating_point() or not (
         gradient.dim() == 2 or (gradient.dim() == 3 and gradient.shape[0] == 3)
     ):
-        raise CourseValueError(
+        message = tr(
             "gradient must be a float tensor [3, H, W] (one image's input gradient, e.g. "
-            f"guided_backprop(model, images)[0]) or [H, W], got {describe(gradient)}"
+            "guided_backprop(model, images)[0]) or [H, W], got {got}"
         )
+        raise CourseValueError(message.format(got=describe(gradient)))
     if isinstance(percentile, bool) or not isinstance(percentile, (int, float)) or not 0 < percentile <= 100:
-        raise CourseValueError(f"percentile must be a number in (0, 100], got {percentile!r}")
+        message = tr("percentile must be a number in (0, 100], got {percentile}")
+        raise CourseValueError(message.format(percentile=repr(percentile)))
     g = gradient.detach().cpu().double().numpy()
     if not np.isfinite(g).all():
-        raise CourseValueError("gradient has NaN or infinite values: nothing sensible to draw")
+        raise CourseValueError(tr("gradient has NaN or infinite values: nothing sensible to draw"))
     if signed:
         q = np.percentile(np.abs(g), percentile)
         scaled = np.clip(g / q, -1.0, 1.0) if q > 0 else np.zeros_like(g)
@@ -275,7 +302,7 @@ def show_gradient(
         ax.imshow(array, cmap="gray", vmin=0.0, vmax=1.0, interpolation="nearest")
     ax.set_axis_off()
     if title is not None:
-        ax.set_title(title, fontsize=TITLE_SIZE)
+        ax.set_title(tr(title), fontsize=TITLE_SIZE)
     return ax
 
 
@@ -317,7 +344,8 @@ def _pred_boxes_per_scene(pred_boxes: Tensor | Sequence[Tensor], n: int) -> list
     """``[N, 4]``, ``[N, K, 4]`` or a list of ``[K, 4]``: one ``[K, 4]`` tensor per scene."""
     per_scene = [torch.as_tensor(b).reshape(-1, 4) for b in pred_boxes]
     if len(per_scene) != n:
-        raise CourseValueError(f"pred_boxes must give boxes for each of the {n} scenes, got {len(per_scene)}")
+        message = tr("pred_boxes must give boxes for each of the {n} scenes, got {count}")
+        raise CourseValueError(message.format(n=n, count=len(per_scene)))
     return per_scene
 
 
@@ -342,18 +370,19 @@ def scene_grid(
     n = len(scenes)
     indices = list(range(n)) if indices is None else [int(i) for i in torch.as_tensor(indices).flatten()]
     if not indices or not all(0 <= i < n for i in indices):
-        raise CourseValueError(f"indices must be a non-empty list of scene indices in [0, {n}), got {indices}")
+        message = tr("indices must be a non-empty list of scene indices in [0, {n}), got {indices}")
+        raise CourseValueError(message.format(n=n, indices=indices))
     if maps is not None and (not isinstance(maps, Tensor) or maps.dim() != 3 or len(maps) != n):
-        raise CourseValueError(
-            f"maps must be a tensor [N, h, w] with one map per scene (N = {n}), got {describe(maps)}"
-        )
+        message = tr("maps must be a tensor [N, h, w] with one map per scene (N = {n}), got {got}")
+        raise CourseValueError(message.format(n=n, got=describe(maps)))
     preds = _pred_boxes_per_scene(pred_boxes, n) if pred_boxes is not None else None
     if titles is not None and len(titles) != len(indices):
-        raise CourseValueError(f"titles must have one entry per scene shown ({len(indices)}), got {len(titles)}")
+        message = tr("titles must have one entry per scene shown ({expected}), got {count}")
+        raise CourseValueError(message.format(expected=len(indices), count=len(titles)))
 
     fig, axes = _grid(len(indices), ncols, row_height=FIG_WIDTH / min(ncols, len(indices)) + 0.3)
     for k, (ax, i) in enumerate(zip(axes, indices)):
-        title = titles[k] if titles is not None else " + ".join(class_names[c] for c in scenes.labels[i].reshape(-1))
+        title = titles[k] if titles is not None else scene_label(class_names, scenes.labels[i])
         if maps is None:
             show_image(scenes.images[i], ax, title)
         else:
@@ -364,9 +393,9 @@ def scene_grid(
             draw_box(ax, box, PRED_COLOUR, linestyle="--")
     if maps is not None:
         add_colorbar(list(axes))
-    handles = [Line2D([], [], color=GT_COLOUR, linewidth=2, label="ground truth")]
+    handles = [Line2D([], [], color=GT_COLOUR, linewidth=2, label=tr("ground truth"))]
     if preds is not None:
-        handles.append(Line2D([], [], color=PRED_COLOUR, linewidth=2, linestyle="--", label="predicted"))
+        handles.append(Line2D([], [], color=PRED_COLOUR, linewidth=2, linestyle="--", label=tr("predicted")))
     fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), fontsize=LABEL_SIZE)
     return fig
 
@@ -376,10 +405,10 @@ def compare_maps(
 ) -> Figure:
     """One image, then one labelled overlay per map (``{"CAM": map, "Grad-CAM": map}``), one shared colour bar."""
     if not maps:
-        raise CourseValueError("maps must name at least one map, e.g. {'CAM': cam_map}")
+        raise CourseValueError(tr("maps must name at least one map, e.g. {{'CAM': cam_map}}").format())
     count = len(maps) + 1
     fig, axes = _grid(count, count, row_height=FIG_WIDTH / count + 0.4)
-    show_image(image, axes[0], "image")
+    show_image(image, axes[0], tr_noop("image"))
     for ax, (name, cam_map) in zip(axes[1:], maps.items()):
         overlay_map(image, cam_map, ax, alpha=alpha, title=name, colorbar=False, upsample_mode=upsample_mode)
     add_colorbar(list(axes[1:]))
@@ -408,25 +437,29 @@ def plot_box_accuracy_curve(
     acc = torch.as_tensor(accuracies, dtype=torch.float64).detach().cpu()
     acc = acc[None] if acc.dim() == 1 else acc
     if t.dim() != 1 or acc.dim() != 2 or acc.shape[1] != len(t) or len(t) == 0:
-        raise CourseValueError(
-            f"thresholds must be [T] and accuracies [T] or [L, T] with the same T, "
-            f"got shapes {tuple(t.shape)} and {tuple(acc.shape)}"
+        message = tr(
+            "thresholds must be [T] and accuracies [T] or [L, T] with the same T, got shapes {first} and {second}"
         )
+        raise CourseValueError(message.format(first=tuple(t.shape), second=tuple(acc.shape)))
     if labels is not None and len(labels) != len(acc):
-        raise CourseValueError(f"labels must name each of the {len(acc)} lines, got {len(labels)}")
-    names = list(labels) if labels is not None else [f"line {k}" for k in range(len(acc))]
+        message = tr("labels must name each of the {count} lines, got {given}")
+        raise CourseValueError(message.format(count=len(acc), given=len(labels)))
+    names = [tr(label) for label in labels] if labels is not None else [
+        tr("line {k}").format(k=k) for k in range(len(acc))
+    ]
 
     ax = ax if ax is not None else _new_axes((6.0, 4.0))
     for row, name in zip(acc, names):
         best = int(row.argmax())
-        legend = f"{name} (best t = {t[best]:.2f}: {row[best]:.2f})" if mark_best else name
+        best_legend = tr("{name} (best t = {threshold:.2f}: {accuracy:.2f})")
+        legend = best_legend.format(name=name, threshold=t[best], accuracy=row[best]) if mark_best else name
         (line,) = ax.plot(t.numpy(), row.numpy(), linewidth=2, label=legend)
         if mark_best:
             # The label starts with "_": matplotlib leaves it out of the legend.
             ax.plot([t[best].item()], [row[best].item()], marker="o", markersize=8, linestyle="none",
                     color=line.get_color(), clip_on=False, label=f"_best {name}")
-    ax.set_xlabel("CAM threshold t", fontsize=LABEL_SIZE)
-    ax.set_ylabel("box accuracy", fontsize=LABEL_SIZE)
+    ax.set_xlabel(tr("CAM threshold t"), fontsize=LABEL_SIZE)
+    ax.set_ylabel(tr("box accuracy"), fontsize=LABEL_SIZE)
     ax.set_xlim(min(0.0, t.min().item()), max(1.0, t.max().item()))
     ax.set_ylim(0.0, 1.0)
     ax.tick_params(labelsize=LABEL_SIZE)

@@ -29,6 +29,7 @@ from tqdm.auto import tqdm
 
 from course_utils.errors import CourseValueError
 from course_utils.hooks import eval_mode
+from course_utils.language import tr
 from course_utils.models import ACoL, MODEL_CLASSES, MaskCNN, mask_targets
 from course_utils.scenes import Scenes, load_scenes, make_pair_scenes, make_scenes, save_scenes
 
@@ -156,7 +157,8 @@ def train(model: nn.Module, scenes: Scenes, config: TrainConfig, *, progress: bo
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=config.lr, total_steps=steps)
     model.train()
     history = []
-    bar = tqdm(total=steps, desc=config.model, disable=not progress, leave=False, mininterval=0.5)
+    label = tr("training {model}").format(model=config.model)
+    bar = tqdm(total=steps, desc=label, disable=not progress, leave=False, mininterval=0.5)
     for _ in range(config.epochs):
         order = torch.randperm(len(scenes), generator=gen)
         total = 0.0
@@ -173,7 +175,7 @@ def train(model: nn.Module, scenes: Scenes, config: TrainConfig, *, progress: bo
             schedule.step()
             total += loss.item() * len(batch)
             bar.update()
-            bar.set_postfix(loss=f"{loss.item():.3f}")
+            bar.set_postfix({tr("loss"): f"{loss.item():.3f}"})
         history.append(total / len(scenes))
     bar.close()
     model.eval()

@@ -59,6 +59,7 @@ from course_utils.cam import class_activation_map, grad_cam
 from course_utils.checks import describe
 from course_utils.errors import CourseValueError
 from course_utils.hooks import eval_mode
+from course_utils.language import tr, tr_noop
 from course_utils.live_figure import BoxPool, Explorer, freeze_layout, new_figure, one_thread, panels, rgba_where
 from course_utils.localization import ThresholdResult, localize_at_threshold
 from course_utils.maps import min_max_normalise, to_image, upsample
@@ -70,8 +71,10 @@ from course_utils.plots import (
     PRED_COLOUR,
     TITLE_SIZE,
     add_colorbar,
+    class_label,
     draw_box,
     overlay_map,
+    scene_label,
     show_image,
 )
 from course_utils.scenes import CLASS_NAMES, Scenes
@@ -110,16 +113,19 @@ def _check_maps(maps: Tensor, leading: tuple[int, ...], what: str) -> None:
     expected = len(leading) + 2
     if not isinstance(maps, Tensor) or maps.dim() != expected or tuple(maps.shape[: len(leading)]) != leading:
         dims = ", ".join(map(str, leading))
-        raise CourseValueError(f"{what} must be a float tensor [{dims}, h, w], got {describe(maps)}")
+        message = tr("{what} must be a float tensor [{dims}, h, w], got {got}")
+        raise CourseValueError(message.format(what=what, dims=dims, got=describe(maps)))
     if not maps.is_floating_point():
-        raise CourseValueError(f"{what} must be a float tensor, got dtype {maps.dtype}")
+        message = tr("{what} must be a float tensor, got dtype {dtype}")
+        raise CourseValueError(message.format(what=what, dtype=maps.dtype))
 
 
 def _check_class(class_index: int, num_classes: int) -> int:
     if isinstance(class_index, bool) or not isinstance(class_index, (int, np.integer)):
-        raise CourseValueError(f"class_index must be an int, got {class_index!r}")
+        raise CourseValueError(tr("class_index must be an int, got {index}").format(index=repr(class_index)))
     if not 0 <= class_index < num_classes:
-        raise CourseValueError(f"class_index {class_index} is out of range for {num_classes} classes")
+        message = tr("class_index {index} is out of range for {classes} classes")
+        raise CourseValueError(message.format(index=class_index, classes=num_classes))
     return int(class_index)
 
 
@@ -162,8 +168,9 @@ class ThresholdExplorer(Explorer):
         self, scenes: Scenes, maps: Tensor, *, threshold: float = 0.2, multi_contour: bool = False, ncols: int = 4
     ) -> None:
         if scenes.boxes.dim() != 2:
-            raise CourseValueError("ThresholdExplorer needs one-object scenes (boxes [N, 4]); got boxes "
-                                   f"{tuple(scenes.boxes.shape)}: for two-object scenes, pass one object's boxes")
+            message = tr("ThresholdExplorer needs one-object scenes (boxes [N, 4]); got boxes {shape}: "
+                         "for two-object scenes, pass one object's boxes")
+            raise CourseValueError(message.format(shape=tuple(scenes.boxes.shape)))
         n, height, width = len(scenes), *scenes.images.shape[-2:]
         _check_maps(maps, (n,), "maps")
         maps = maps.detach().float().cpu()
@@ -173,15 +180,15 @@ class ThresholdExplorer(Explorer):
         self.figure, axes = panels(n, ncols, extra_height=0.7)
         self._overlays, self._gt, self._pred = [], [], []
         for ax, image, box in zip(axes, scenes.images, scenes.boxes):
-            show_image(image, ax, title="IoU")
+            show_image(image, ax, title=tr_noop("IoU"))
             self._overlays.append(ax.imshow(np.zeros((height, width, 4), np.float32), interpolation="nearest"))
             self._gt.append(draw_box(ax, box, GT_COLOUR))
             self._pred.append(BoxPool(ax, PRED_COLOUR, "--"))
         self._suptitle = self.figure.suptitle("", fontsize=TITLE_SIZE + 1)
-        predicted = "every component's box" if multi_contour else "the largest component's box"
+        predicted = tr("every component's box") if multi_contour else tr("the largest component's box")
         self.figure.legend(
-            handles=[Patch(facecolor=MASK_RGB, alpha=MASK_ALPHA, label="mask: map >= t"),
-                     Line2D([], [], color=GT_COLOUR, linewidth=2, label="ground-truth box"),
+            handles=[Patch(facecolor=MASK_RGB, alpha=MASK_ALPHA, label=tr("mask: map >= t")),
+                     Line2D([], [], color=GT_COLOUR, linewidth=2, label=tr("ground-truth box")),
                      Line2D([], [], color=PRED_COLOUR, linewidth=2, linestyle="--", label=predicted)],
             loc="outside lower center", ncols=3, fontsize=LABEL_SIZE, frameon=False,
         )
@@ -195,14 +202,16 @@ class ThresholdExplorer(Explorer):
         for overlay, pool, mask, boxes, iou in zip(self._overlays, self._pred, result.masks, result.boxes, result.ious):
             overlay.set_data(rgba_where(mask, MASK_RGB, MASK_ALPHA))
             pool.show(boxes)
-            overlay.axes.title.set_text(f"IoU {iou:.2f}")
-        self._suptitle.set_text(f"threshold t = {result.threshold:.2f}: mean IoU {result.ious.mean():.2f}")
+            overlay.axes.title.set_text(tr("IoU {iou:.2f}").format(iou=iou))
+        suptitle = tr("threshold t = {threshold:.2f}: mean IoU {iou:.2f}")
+        self._suptitle.set_text(suptitle.format(threshold=result.threshold, iou=result.ious.mean()))
         self.result = result
         return result
 
     def _make_controls(self) -> list[widgets.ValueWidget]:
         self.slider = widgets.FloatSlider(
-            value=self.result.threshold, min=0.0, max=1.0, step=0.01, description="threshold", readout_format=".2f"
+            value=self.result.threshold, min=0.0, max=1.0, step=0.01, description=tr("threshold"),
+            readout_format=".2f",
         )
         return [self.slider]
 
@@ -245,21 +254,20 @@ class _CachedMaps(Explorer):
     ) -> None:
         n, height, width = len(scenes), *scenes.images.shape[-2:]
         if not maps:
-            raise CourseValueError("maps must hold at least one entry {name: [N, classes, h, w]}")
+            raise CourseValueError(tr("maps must hold at least one entry {{name: [N, classes, h, w]}}").format())
         first = next(iter(maps.values()))
         if not isinstance(first, Tensor) or first.dim() != 4:
-            raise CourseValueError(
-                f"maps must be [N, classes, h, w], one map per scene and class, got {describe(first)}"
-            )
+            message = tr("maps must be [N, classes, h, w], one map per scene and class, got {got}")
+            raise CourseValueError(message.format(got=describe(first)))
         num_classes = first.shape[1]
         for name, value in maps.items():
             _check_maps(value, (n, num_classes), f"maps[{name!r}]")
         if probabilities is not None and tuple(probabilities.shape) != (n, num_classes):
-            raise CourseValueError(
-                f"probabilities must be [N, classes] = [{n}, {num_classes}], got {describe(probabilities)}"
-            )
+            message = tr("probabilities must be [N, classes] = [{n}, {classes}], got {got}")
+            raise CourseValueError(message.format(n=n, classes=num_classes, got=describe(probabilities)))
         if len(class_names) < num_classes:
-            raise CourseValueError(f"class_names names {len(class_names)} classes, the maps have {num_classes}")
+            message = tr("class_names names {count} classes, the maps have {classes}")
+            raise CourseValueError(message.format(count=len(class_names), classes=num_classes))
         self.scenes, self.class_names, self.num_classes = scenes, list(class_names), num_classes
         self.maps = {name: value.detach().float().cpu() for name, value in maps.items()}
         self.probabilities = probabilities.detach().cpu() if probabilities is not None else None
@@ -288,20 +296,21 @@ class _CachedMaps(Explorer):
 
     def _select(self, source: str, class_index: int) -> MapResult:
         if source not in self.maps:
-            raise CourseValueError(f"unknown layer or method {source!r}; known: {list(self.maps)}")
+            message = tr("unknown layer or method {source}; known: {known}")
+            raise CourseValueError(message.format(source=repr(source), known=list(self.maps)))
         c = _check_class(class_index, self.num_classes)
         probs = self.probabilities[:, c] if self.probabilities is not None else None
         result = MapResult(source, c, self.maps[source][:, c], self._shown[source][:, c], probs)
-        name = self.class_names[c]
+        name = class_label(self.class_names[c])
         for i, (overlay, shown) in enumerate(zip(self._overlays, result.shown)):
             overlay.set_data(shown.numpy())
-            scene_classes = " + ".join(self.class_names[k] for k in self.scenes.labels[i].reshape(-1))
-            score = f"\np({name}) = {probs[i]:.2f}" if probs is not None else ""
+            scene_classes = scene_label(self.class_names, self.scenes.labels[i])
+            score = "\n" + tr("p({name}) = {p:.2f}").format(name=name, p=probs[i]) if probs is not None else ""
             overlay.axes.title.set_text(scene_classes + score)
             for rect, label in self._gt[i]:
                 rect.set_alpha(1.0 if label == c else 0.3)
         h, w = result.maps.shape[-2:]
-        self._suptitle.set_text(f"{source} ({h}x{w}), class {name}")
+        self._suptitle.set_text(tr("{source} ({h}x{w}), class {name}").format(source=source, h=h, w=w, name=name))
         self.result = result
         return result
 
@@ -309,10 +318,11 @@ class _CachedMaps(Explorer):
         """Class names, with the probability in the label when there is one image."""
         def label(c: int) -> str:
             one_image = self.probabilities is not None and len(self.probabilities) == 1
-            return f"{self.class_names[c]} (p = {self.probabilities[0, c]:.2f})" if one_image else self.class_names[c]
+            name = class_label(self.class_names[c])
+            return tr("{name} (p = {p:.2f})").format(name=name, p=self.probabilities[0, c]) if one_image else name
 
         options = [(label(c), c) for c in range(self.num_classes)]
-        return widgets.Dropdown(options=options, value=self.result.class_index, description="class")
+        return widgets.Dropdown(options=options, value=self.result.class_index, description=tr("class"))
 
 
 class ClassExplorer(_CachedMaps):
@@ -405,7 +415,8 @@ class LayerChooser(_CachedMaps):
         return self._select(layer, class_index)
 
     def _make_controls(self) -> list[widgets.ValueWidget]:
-        self.layer_dropdown = widgets.Dropdown(options=list(self.maps), value=self.result.source, description="layer")
+        self.layer_dropdown = widgets.Dropdown(options=list(self.maps), value=self.result.source,
+                                               description=tr("layer"))
         self.class_dropdown = self._class_dropdown()
         return [self.layer_dropdown, self.class_dropdown]
 
@@ -451,7 +462,8 @@ class ACoLExplorer(Explorer):
     def __init__(self, model: ACoL, scenes: Scenes, *, delta: float | None = None, class_index: int | None = None,
                  class_names: Sequence[str] = CLASS_NAMES) -> None:
         if not isinstance(model, ACoL):
-            raise CourseValueError(f"ACoLExplorer needs an ACoL model, got {type(model).__name__}")
+            message = tr("ACoLExplorer needs an ACoL model, got {type}")
+            raise CourseValueError(message.format(type=type(model).__name__))
         self.model, self.scenes, self.class_names = model, scenes, list(class_names)
         with eval_mode(model), torch.no_grad():
             self.features = model.features(scenes.images)
@@ -483,7 +495,7 @@ class ACoLExplorer(Explorer):
     def compute(self, delta: float, class_index: int | None) -> ACoLResult:
         """The pure part of :meth:`update`: erase at ``delta`` for the class, run B, fuse."""
         if not 0.0 < float(delta) <= 1.0:
-            raise CourseValueError(f"delta must be in (0, 1], got {delta}")
+            raise CourseValueError(tr("delta must be in (0, 1], got {delta}").format(delta=delta))
         if class_index is None:
             target = self.predicted
         else:
@@ -515,28 +527,33 @@ class ACoLExplorer(Explorer):
             for overlay, maps in zip(self._maps[i], shown):
                 overlay.set_data(maps[i])
             self._erased[i].set_data(rgba_where(seen[i], (0.0, 0.0, 0.0), ERASED_ALPHA))
-            name = self.class_names[int(r.target[i])]
+            name = class_label(self.class_names[int(r.target[i])])
             titles = (
-                f"A: p({name}) = {r.score_a[i]:.2f}",
-                f"B sees: {r.erased[i].float().mean():.0%} erased",
-                f"B: p = {r.score_b[i]:.2f}, logit {r.logit_b[i]:.1f}",
-                "fused: max(A, B)",
+                tr("A: p({name}) = {p:.2f}").format(name=name, p=r.score_a[i]),
+                tr("B sees: {erased:.0%} erased").format(erased=r.erased[i].float().mean()),
+                tr("B: p = {p:.2f}, logit {logit:.1f}").format(p=r.score_b[i], logit=r.logit_b[i]),
+                tr("fused: max(A, B)"),
             )
             for text, title in zip(self._titles[i], titles):
                 text.set_text(title)
-        which = "predicted class" if class_index is None else f"class {self.class_names[int(class_index)]}"
-        self._suptitle.set_text(f"ACoL, erase threshold delta = {r.delta:.2f}, {which}")
+        if class_index is None:
+            which = tr("predicted class")
+        else:
+            which = tr("class {name}").format(name=class_label(self.class_names[int(class_index)]))
+        suptitle = tr("ACoL, erase threshold delta = {delta:.2f}, {which}")
+        self._suptitle.set_text(suptitle.format(delta=r.delta, which=which))
         self.result = r
         return r
 
     def _make_controls(self) -> list[widgets.ValueWidget]:
         self.delta_slider = widgets.FloatSlider(
-            value=self.result.delta, min=0.05, max=1.0, step=0.05, description="delta", readout_format=".2f"
+            value=self.result.delta, min=0.05, max=1.0, step=0.05, description=tr("delta"), readout_format=".2f"
         )
         # -1 stands for "each image's predicted class" (None), which a Dropdown cannot hold as a value.
-        options = [("predicted", -1)] + [(name, c) for c, name in enumerate(self.class_names[: self.num_classes])]
+        names = [class_label(name) for name in self.class_names[: self.num_classes]]
+        options = [(tr("predicted"), -1)] + [(name, c) for c, name in enumerate(names)]
         current = -1 if self.result.class_index is None else self.result.class_index
-        self.class_dropdown = widgets.Dropdown(options=options, value=current, description="class")
+        self.class_dropdown = widgets.Dropdown(options=options, value=current, description=tr("class"))
         return [self.delta_slider, self.class_dropdown]
 
     def _control_values(self) -> tuple:

@@ -24,6 +24,9 @@ def test_notebooks_are_the_numbered_ones_in_the_notebook_folder_and_below(tmp_pa
 def test_the_course_has_its_six_notebooks_and_the_extra_one():
     assert [path.name[:2] for path in lessons()] == ["01", "02", "03", "04", "05", "06", "07"]
     assert all(path.parent == NOTEBOOK_DIR for path in lessons())
+    # Besides them: their worked solutions, and the translations (ko/, ko/solutions/).
+    others = [path.relative_to(NOTEBOOK_DIR) for path in notebooks() if path.parent != NOTEBOOK_DIR]
+    assert all(path.parts[:-1] in (("solutions",), ("ko",), ("ko", "solutions")) for path in others), others
 
 
 def test_lessons_leave_out_solutions_and_other_editions(tmp_path):

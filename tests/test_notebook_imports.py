@@ -7,7 +7,7 @@ import importlib
 
 import pytest
 
-from course_utils.course import notebooks
+from course_utils.course import NOTEBOOK_DIR, notebooks
 
 SCRIPTS = [path.with_suffix(".py") for path in notebooks()]
 
@@ -20,7 +20,7 @@ def _course_imports(script) -> list[tuple[str, str]]:
             for alias in node.names]
 
 
-@pytest.mark.parametrize("script", SCRIPTS, ids=[path.stem for path in SCRIPTS])
+@pytest.mark.parametrize("script", SCRIPTS, ids=[str(p.relative_to(NOTEBOOK_DIR).with_suffix("")) for p in SCRIPTS])
 def test_every_name_a_notebook_imports_is_there(script):
     imports = _course_imports(script)
     assert imports, f"{script.name} imports nothing from the course's packages?"

@@ -30,7 +30,7 @@ def test_notebook_was_run_top_to_bottom_with_no_error(ipynb):
     assert not errors, f"{ipynb.name} was saved with an error output"
 
 
-@pytest.mark.parametrize("ipynb", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+@pytest.mark.parametrize("ipynb", NOTEBOOKS, ids=[str(p.relative_to(NOTEBOOK_DIR).with_suffix("")) for p in NOTEBOOKS])
 def test_notebook_has_no_empty_code_cell(ipynb):
     """JupyterLab's Run All never gives an empty code cell an execution count (the browser test waits for one)."""
     empty = [i for i, c in enumerate(jupytext.read(ipynb).cells) if c.cell_type == "code" and not c.source.strip()]
