@@ -514,7 +514,8 @@ def eigen_cam(
     most, with its sign chosen so that its entries sum to a positive number
     (for activations :math:`\geq 0` the map is then :math:`\geq 0`). No
     gradient and no class: ``target`` is checked but changes nothing, and the
-    map is the same for every class. One forward pass, one SVD per image.
+    map is the same for every class. One forward pass, one SVD per image
+    (computed as the top eigenvector of :math:`A^\top A`, a :math:`K \times K` problem).
 
     ``centred=True`` subtracts each channel's mean over the positions first,
     as ``pytorch-grad-cam``'s ``EigenCAM`` does; the paper does not. Its sign
@@ -538,8 +539,11 @@ def principal_projection(activation: Tensor, *, centred: bool = False) -> Tensor
     matrix = activation.flatten(2).transpose(1, 2).double()  # [N, hw, K]
     if centred:
         matrix = matrix - matrix.mean(dim=1, keepdim=True)
-    _, _, vh = torch.linalg.svd(matrix, full_matrices=False)
-    v1 = vh[:, 0]  # [N, K]
+    # v_1, the first right singular vector of the [hw, K] matrix, is the top eigenvector of its
+    # K x K Gram matrix: one small symmetric eigenproblem per image (eigh: eigenvalues in
+    # ascending order), 5-50 times faster on a CPU than the SVD of the tall matrix, same vector.
+    _, eigenvectors = torch.linalg.eigh(matrix.transpose(1, 2) @ matrix)  # [N, K, K]
+    v1 = eigenvectors[..., -1]  # [N, K]
     v1 = torch.where(v1.sum(-1, keepdim=True) < 0, -v1, v1)
     return torch.einsum("npk,nk->np", matrix, v1).view(n, h, w).to(activation.dtype)
 
