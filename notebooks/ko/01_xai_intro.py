@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown] en="dc80699dd7c4" todo="update"
+# %% [markdown] en="dc80699dd7c4"
 # # 01 · 네트워크를 왜 설명해야 할까?
 #
 # ## 이 노트북의 목표
@@ -22,10 +22,10 @@
 # 알려 줄 뿐, *왜* 맞는지는 알려 주지 않습니다. 이 노트북은 그 "왜"가 왜
 # 중요한지 보여 줍니다. 작은 합성곱(convolution) 신경망을 열어 이미지 한 장이
 # 그 안을 지나가는 과정을 텐서 하나하나 따라가며, 사물이 *어디에* 있는지에
-# 대한 정보가 어디에 담겨 있는지 살펴봅니다. 그다음 테스트 장면에서 100%를
-# 맞히지만 이유가 틀린 모델을 만납니다: 이 모델은 생물이 아니라 구석의
-# 워터마크를 읽습니다. 클래스 맵은 모델이 그곳을 보고 있음을 보여 주고,
-# 워터마크를 치우면 그 대가가 얼마인지 드러납니다.
+# 대한 정보가 어디에 담겨 있는지 살펴봅니다. 그다음 테스트 장면(scene)에서
+# 100%를 맞히지만 이유가 틀린 모델을 만납니다: 이 모델은 생물(creature)이 아니라
+# 구석의 워터마크를 읽습니다. 클래스 맵(class map)은 모델이 그곳을 보고 있음을
+# 보여 주고, 워터마크를 치우면 그 대가가 얼마인지 드러납니다.
 #
 # ### 학습 목표
 #
@@ -46,89 +46,23 @@
 # ### 차례
 #
 # **이론**
-# 1. 모델을 설명하는 것은 무엇을 위해서인가
+# 1. 모델 설명은 무엇을 위한 것인가
 # 2. 깊은 신경망은 왜 설명하기 어려운가
 # 3. 이미지 분류 파이프라인
 # 4. 지름길 학습: 영리한 한스
 #
 # **실습**
-# 1. 파이프라인을 텐서 하나하나
+# 1. 텐서 하나하나 따라가는 파이프라인
 # 2. 퍼즐은 얼마나 큰가?
 # 3. 틀린 이유로 점수를 얻는 모델
 # 4. 모델은 어디를 보는가?
 #
-# **토론, 요약, 그리고 코스의 지도**
+# **토론, 요약, 코스 지도**
 #
-# **연습 문제**(자체 확인 포함), 그리고 맨 끝에 풀이.
+# **연습 문제**(exercise, 자체 확인 포함). 풀이(solution)는 별도의 노트북에
+# 있습니다.
 #
-# ### References
-#
-# - Zhou, Khosla, Lapedriza, Oliva, Torralba (2016). *Learning Deep Features
-#   for Discriminative Localization.* CVPR. (CAM)
-# - Selvaraju, Cogswell, Das, Vedantam, Parikh, Batra (2017). *Grad-CAM:
-#   Visual Explanations from Deep Networks via Gradient-based Localization.*
-#   ICCV.
-# - Lapuschkin, Wäldchen, Binder, Montavon, Samek, Müller (2019). *Unmasking
-#   Clever Hans predictors and assessing what machines really learn.* Nature
-#   Communications.
-# - Geirhos, Jacobsen, Michaelis, Zemel, Brendel, Bethge, Wichmann (2020).
-#   *Shortcut learning in deep neural networks.* Nature Machine Intelligence.
-# - Doshi-Velez, Kim (2017). *Towards A Rigorous Science of Interpretable
-#   Machine Learning.* arXiv:1702.08608.
-# - Gu, Dolan-Gavitt, Garg (2017). *BadNets: Identifying Vulnerabilities in the
-#   Machine Learning Model Supply Chain.* arXiv:1708.06733. (backdoor triggers)
-# - Zhang, Bargal, Lin, Brandt, Shen, Sclaroff (2016/2018). *Top-down Neural
-#   Attention by Excitation Backprop.* ECCV 2016 / IJCV 2018. (the pointing game)
-#
-# <!-- English now (revise the Korean above to say this, then delete
-# this comment and the cell's todo):
-#
-# # 01 · Why explain a network?
-#
-# ## Aim of this notebook
-#
-# A classifier that scores 100% on its test set has told you *how often* it is
-# right, not *why*. This notebook shows why the "why" matters. We open up a
-# small convolutional network and follow one image through it, tensor by
-# tensor, to see where the information about *where* things are lives. Then
-# we meet a model that scores 100% on its test scenes for the wrong reason: it
-# reads a watermark in the corner, not the creature. A class map shows it
-# looking there, and taking the watermark away shows what that costs.
-#
-# ### Learning goals
-#
-# After this notebook you can
-#
-# - name four things explanations are for: understanding why a model works,
-#   finding why it fails, fixing it, and catching deliberate tampering;
-# - say why a deep network, unlike a linear model, cannot be explained by
-#   reading its weights;
-# - follow an image through a CNN classifier and give each tensor's shape:
-#   image, feature maps, pooled vector, logits, probabilities;
-# - explain *shortcut learning* (the "Clever Hans" effect), show it on a model
-#   with numbers (accuracy with and without the cue), and see it in a class
-#   map;
-# - say which question each later notebook of the course answers.
-#
-# ### Contents
-#
-# **Theory**
-# 1. What explaining a model is for
-# 2. Why deep networks are hard to explain
-# 3. The image-classification pipeline
-# 4. Shortcut learning: Clever Hans
-#
-# **Practical**
-# 1. The pipeline, tensor by tensor
-# 2. How big is the puzzle?
-# 3. A model that scores for the wrong reason
-# 4. Where does it look?
-#
-# **Discussion, summary and the map of the course**
-#
-# **Exercises** (with self-checks); worked solutions in a notebook of their own.
-#
-# ### References
+# ### 참고 문헌
 #
 # - Zhou, Khosla, Lapedriza, Oliva, Torralba (2016). *Learning Deep Features
 #   for Discriminative Localization.* CVPR. (CAM)
@@ -143,115 +77,110 @@
 # - Doshi-Velez, Kim (2017). *Towards A Rigorous Science of Interpretable
 #   Machine Learning.* arXiv:1702.08608.
 # - Gu, Dolan-Gavitt, Garg (2017). *BadNets: Identifying Vulnerabilities in the
-#   Machine Learning Model Supply Chain.* arXiv:1708.06733. (backdoor triggers)
+#   Machine Learning Model Supply Chain.* arXiv:1708.06733. (백도어 트리거)
 # - Zhang, Bargal, Lin, Brandt, Shen, Sclaroff (2016/2018). *Top-down Neural
-#   Attention by Excitation Backprop.* ECCV 2016 / IJCV 2018. (the pointing game)
-# -->
+#   Attention by Excitation Backprop.* ECCV 2016 / IJCV 2018. (포인팅 게임)
 
-# %% [markdown] en="225ed01ca0ce" todo="translate"
-# ## Theory
+# %% [markdown] en="225ed01ca0ce"
+# ## 이론
 #
-# ### 1. What explaining a model is for
+# ### 1. 모델 설명은 무엇을 위한 것인가
 #
-# Explainable AI (XAI) asks a trained model *which evidence* it used for a
-# decision. Four situations need that answer:
+# 설명 가능한 AI(explainable AI, XAI)는 학습된 모델에게 어떤 결정을 내릴 때
+# *어떤 증거*를 사용했는지 묻습니다. 이 답이 필요한 상황은 네 가지입니다.
 #
-# 1. **Understand why it works.** A high score says the model is often right; an
-#    explanation says whether it is right *for the right reasons*: does the
-#    bird classifier look at the bird?
-# 2. **Find why it fails.** When a model that did well in testing fails on
-#    new data, the explanations of the failing images point at the evidence
-#    it relied on instead of the object.
-# 3. **Fix it.** Once the wrong evidence has a name, it can be removed: clean
-#    or rebalance the training data, mask or randomise the cue, augment. The
-#    same explanation then checks that the fixed model looks elsewhere.
-# 4. **Catch tampering.** In a *backdoor* attack (Gu et al. 2017) someone
-#    stamps a small trigger patch on a few training images and relabels them
-#    to the class of their choice. The model learns "trigger means that
-#    class" and behaves normally on clean images, so test accuracy cannot
-#    reveal it. A trigger is a spurious cue planted on purpose; a map that
-#    lights up the same small patch on many images gives it away.
+# 1. **왜 잘 동작하는지 이해하기.** 높은 점수는 모델이 자주 맞는다는 것을
+#    말해 줍니다. 설명은 모델이 *옳은 이유로* 맞는지를 말해 줍니다: 새를
+#    분류하는 분류기는 정말 새를 보고 있을까요?
+# 2. **왜 실패하는지 찾기.** 테스트에서 잘하던 모델이 새 데이터에서 실패할 때,
+#    실패한 이미지들의 설명은 모델이 물체 대신 기대었던 증거를 가리킵니다.
+# 3. **고치기.** 잘못된 증거의 정체가 밝혀지면 그것을 없앨 수 있습니다: 학습
+#    데이터를 정제하거나 균형을 다시 맞추고, 단서를 마스크(mask)로 가리거나 무작위로
+#    바꾸고, 데이터를 증강합니다. 그다음 같은 설명으로, 고친 모델이 다른 곳을
+#    보는지 확인합니다.
+# 4. **조작 잡아내기.** *백도어*(backdoor) 공격(Gu 등, 2017)에서는 누군가 학습
+#    이미지 몇 장에 작은 트리거(trigger) 패치를 찍고, 그 레이블을 자신이 고른
+#    클래스로 바꿉니다. 모델은 "트리거가 있으면 그 클래스"라고 배우고 깨끗한
+#    이미지에서는 정상적으로 동작하므로, 테스트 정확도로는 이를 드러낼 수
+#    없습니다. 트리거는 일부러 심어 둔 가짜 단서(spurious cue)입니다. 여러
+#    이미지에서 똑같은 작은 패치를 밝게 비추는 맵이 있으면 정체가 드러납니다.
 #
-# Doshi-Velez and Kim (2017) name the common thread: we need explanations
-# when the objective we trained and tested on is an *incomplete* description
-# of what we want. We want "recognise the creature"; we trained and measured
-# "score well on images like these". Where the two come apart, accuracy
-# measured the usual way cannot see it; an explanation can show it.
+# Doshi-Velez와 Kim(2017)은 이 상황들을 꿰는 공통점을 이렇게 짚습니다: 설명이
+# 필요한 때는 우리가 학습하고 테스트한 목표가 우리가 원하는 것을 *불완전하게*
+# 기술할 때입니다. 우리가 원하는 것은 "생물을 알아보기"인데, 우리가 학습하고
+# 측정한 것은 "이런 이미지에서 좋은 점수 얻기"입니다. 둘이 어긋나는 곳을, 평소
+# 방식으로 측정한 정확도는 보지 못합니다. 설명은 그것을 보여 줄 수 있습니다.
 #
-# ### 2. Why deep networks are hard to explain
+# ### 2. 깊은 신경망은 왜 설명하기 어려운가
 #
-# A linear model explains itself: its score is $z = \sum_i w_i x_i + b$, and
-# the weight $w_i$ says how much input $i$ counts, the same for every image.
-# A deep network has no such table, for three reasons:
+# 선형 모델은 스스로를 설명합니다: 점수는 $z = \sum_i w_i x_i + b$이고, 가중치
+# $w_i$는 입력 $i$가 얼마나 중요한지를 모든 이미지에 똑같이 알려 줍니다. 깊은
+# 신경망에는 이런 표가 없습니다. 이유는 세 가지입니다.
 #
-# - **Many parameters.** Even the course's tiny network has tens of thousands
-#   of weights; image models in practice have millions (we count both below).
-#   Nobody can read them.
-# - **Distributed representations.** A concept such as "green head" is not
-#   stored in one unit: many channels respond to it, and each channel takes
-#   part in several concepts. We will count how many channels it takes to
-#   carry one decision, and find channels that serve more than one class.
-# - **Nonlinearity and depth.** ReLUs and max-pools switch parts of the
-#   network on and off depending on the input, and many such layers are
-#   composed. How much a pixel counts depends on all the other pixels, so no
-#   fixed number per input exists.
+# - **많은 매개변수(parameter).** 이 코스의 작은 신경망조차 가중치가 수만
+#   개이고, 실제로 쓰이는 이미지 모델은 수백만 개입니다(아래에서 둘 다 세어
+#   봅니다). 아무도 이것을 읽어 낼 수 없습니다.
+# - **분산 표현(distributed representation).** "초록 머리" 같은 개념은 한 유닛에
+#   저장되지 않습니다: 여러 채널이 그 개념에 반응하고, 각 채널은 여러 개념에
+#   관여합니다. 결정 하나를 나르는 데 채널이 몇 개 필요한지 세어 보고, 둘 이상의
+#   클래스에 쓰이는 채널도 찾아볼 것입니다.
+# - **비선형성과 깊이.** ReLU와 최대 풀링(max-pool)은 입력에 따라 신경망의 일부를 켜고
+#   끄며, 이런 층이 여러 겹 쌓여 있습니다. 한 픽셀이 얼마나 중요한지는 다른 모든
+#   픽셀에 달려 있으므로, 입력마다 정해진 하나의 수란 없습니다.
 #
-# So instead of reading the weights, we ask the trained network a narrower
-# question about one image: *where* in this image is the evidence for class
-# $c$? A **class activation map** answers it (Zhou et al. 2016; Selvaraju et
-# al. 2017 for any CNN), and it is the subject of this course.
+# 그래서 가중치를 읽는 대신, 학습된 신경망에 이미지 한 장에 대한 더 좁은 질문을
+# 던집니다: 이 이미지의 *어디에* 클래스 $c$의 증거가 있는가? 이 질문에 답하는
+# 것이 **클래스 활성화 맵**(class activation map, CAM)이며(Zhou 등, 2016; 어떤
+# CNN에든 쓰도록 넓힌 것은 Selvaraju 등, 2017), 이 코스의 주제입니다.
 #
-# ### 3. The image-classification pipeline
+# ### 3. 이미지 분류 파이프라인
 #
-# The course's classifiers all have the same shape. For an image
-# $I \in [0, 1]^{3 \times 64 \times 64}$:
+# 이 코스의 분류기는 모두 같은 모양입니다. 이미지
+# $I \in [0, 1]^{3 \times 64 \times 64}$에 대해:
 #
-# 1. a convolutional **backbone** turns it into $K$ **feature maps**
-#    $f_k(x, y)$, $k = 1 \dots K$ (notebook 03 will write them $A^k_{ij}$,
-#    as the Grad-CAM paper does), on a coarse grid of $h \times w$
-#    positions. Convolutions and pools slide over the image, so position
-#    $(x, y)$ of a feature map still describes one region of the image: the
-#    feature maps keep *where*.
-# 2. a **head** turns the feature maps into one score per class, a **logit**
-#    $z_c$ (notebook 02 writes it $S_c$ and notebook 03 $y^c$, each as its
-#    paper does; it is the same number). In the model we use first, the
-#    head is global average pooling (GAP), which keeps *what* and throws away *where*,
+# 1. 합성곱 **백본**(backbone)이 이미지를 $h \times w$개 위치로 된 성긴 격자
+#    위의 **특징 맵** $K$개 $f_k(x, y)$, $k = 1 \dots K$로 바꿉니다(노트북
+#    03에서는 Grad-CAM 논문처럼 $A^k_{ij}$로 씁니다). 합성곱과 풀링은 이미지
+#    위를 미끄러지며 계산하므로, 특징 맵의 위치 $(x, y)$는 여전히 이미지의 한
+#    영역을 나타냅니다: 특징 맵은 *어디*를 간직합니다.
+# 2. **헤드**(head)가 특징 맵을 클래스마다 점수 하나, 곧 **로짓** $z_c$로
+#    바꿉니다(노트북 02는 이를 $S_c$로, 노트북 03은 $y^c$로 씁니다. 각자 해당
+#    논문을 따른 것이며 같은 수입니다). 처음 쓰는 모델에서 헤드는 *무엇*은
+#    남기고 *어디*는 버리는 전역 평균 풀링(global average pooling, GAP)이고,
 #    $$F_k = \frac{1}{hw} \sum_{x, y} f_k(x, y),$$
-#    then a linear layer with one weight $w_k^c$ per channel and class,
+#    그 뒤에 채널과 클래스마다 가중치 $w_k^c$ 하나를 가진 선형 층이 옵니다.
 #    $$z_c = \sum_k w_k^c F_k.$$
-# 3. **softmax** turns the logits into probabilities that are positive and
-#    sum to one,
+# 3. **소프트맥스**(softmax)가 로짓을 양수이고 합이 1인 확률로 바꿉니다.
 #    $$p_c = \mathrm{softmax}(z)_c = \frac{e^{z_c}}{\sum_j e^{z_j}},$$
-#    and the prediction is the class with the largest logit (equivalently,
-#    the largest probability).
+#    예측은 로짓이 가장 큰 클래스(같은 말로, 확률이 가장 큰 클래스)입니다.
 #
-# Notebook 02 will show that with exactly this head, the logit $z_c$ can be
-# spread back over the positions $(x, y)$: that spread is the class map.
+# 노트북 02에서는 바로 이 헤드일 때 로짓 $z_c$를 위치 $(x, y)$들 위로 다시
+# 펼칠 수 있음을 보입니다: 그렇게 펼친 것이 클래스 맵입니다.
 #
-# ### 4. Shortcut learning: Clever Hans
+# ### 4. 지름길 학습: 영리한 한스
 #
-# Clever Hans was a horse that, around 1900, seemed to do arithmetic. He was
-# reading his questioner's body language. Lapuschkin et al. (2019) found the
-# same in a classifier that did well on the "horse" class of the PASCAL VOC
-# benchmark: many of its horse photos carried a copyright tag in the corner,
-# and the classifier had learnt to detect the tag. A heatmap of its
-# evidence gave it away. Geirhos et al. (2020) collect many such cases under
-# the name **shortcut learning**: decision rules that score well on the
-# standard test set, because that set shares the shortcut with the training
-# set, and fail under other test conditions.
+# 영리한 한스(Clever Hans)는 1900년 무렵 산수를 하는 것처럼 보였던 말입니다.
+# 실제로 한스는 질문하는 사람의 몸짓을 읽고 있었습니다. Lapuschkin 등(2019)은
+# PASCAL VOC 벤치마크의 "horse"(말) 클래스에서 좋은 성적을 낸 분류기에서 같은
+# 현상을 발견했습니다: 말 사진 중 상당수는 구석에 저작권 표시가 있었고,
+# 분류기는 그 표시를 검출하도록 학습되어 있었습니다. 분류기가 쓴 증거를 그린
+# 히트맵이 정체를 드러냈습니다. Geirhos 등(2020)은 이런 사례를 여럿 모아
+# **지름길 학습**이라는 이름으로 묶었습니다: 표준 테스트 세트에서는 점수가
+# 좋지만(그 테스트 세트가 학습 세트와 같은 지름길을 공유하기 때문입니다), 다른
+# 테스트 조건에서는 실패하는 결정 규칙입니다.
 #
-# The point to take away: a test set drawn the same way as the training set
-# contains the same shortcut, so **test accuracy cannot detect it**. Only
-# data without the shortcut, or an explanation, can. The practical part
-# builds exactly this situation in our small world.
+# 가져가야 할 요점: 학습 세트와 같은 방식으로 뽑은 테스트 세트에는 같은 지름길이
+# 들어 있으므로, **테스트 정확도로는 지름길을 잡아낼 수 없습니다**. 지름길이
+# 없는 데이터나 설명만이 잡아낼 수 있습니다. 실습에서는 바로 이 상황을 우리의
+# 작은 세계에 만들어 봅니다.
 
-# %% [markdown] en="622f123a55c9" todo="translate"
-# ## Practical
+# %% [markdown] en="622f123a55c9"
+# ## 실습
 #
-# Everything we need comes from the course library, `course_utils`: the
-# shipped models and frozen test scenes (loaded and checked against
-# `data/manifest.json`), the class map, a metric and plotting helpers. One
-# small helper of our own runs a model over many scenes a batch at a time.
+# 필요한 것은 모두 코스 라이브러리 `course_utils`에서 가져옵니다: 함께 제공되는
+# 모델과 고정된 테스트 장면(불러올 때 `data/manifest.json`과 대조해 확인합니다),
+# 클래스 맵, 평가 지표 하나, 그리고 그림 그리기 도우미들입니다. 우리가 직접
+# 만드는 작은 도우미 하나는 모델을 여러 장면에 한 배치씩 적용합니다.
 
 # %%
 from course_utils.language import set_language
@@ -289,27 +218,25 @@ def in_batches(fn, images, size=100):
     with torch.no_grad():
         return torch.cat([fn(chunk) for chunk in images.split(size)])
 
-# %% [markdown] en="520661d24d02" todo="translate"
-# ### 1. The pipeline, tensor by tensor
+# %% [markdown] en="520661d24d02"
+# ### 1. 텐서 하나하나 따라가는 파이프라인
 #
-# Our world is made of 64×64 scenes of one *creature* on a cluttered,
-# striped background. A creature has a small **head** whose colour gives
-# the class: the four classes are named after it, red, green, blue and
-# yellow. Its large **body** carries a second, weaker cue, on purpose: a
-# pale tint drawn around a hue that belongs to the class but is *not* the
-# head's colour (around cyan for red creatures, pink for green ones, orange
-# for blue ones, green for yellow ones), so widely spread that neighbouring
-# classes' tints overlap. So a red creature with a greenish body is not a
-# labelling bug: the body is weak evidence, the head the strong one. We
-# built the world that way so that a classifier has every reason to look
-# at the head alone, the situation that ACoL (notebook 05) was invented
-# for.
+# 우리의 세계는 어수선한 줄무늬 배경 위에 *생물* 하나가 있는 64×64 장면들로
+# 이루어져 있습니다. 생물에게는 작은 **머리**(head)가 있고, 그 색이 클래스를 정합니다:
+# 네 클래스의 이름도 그 색을 따라 빨강, 초록, 파랑, 노랑입니다. 큰 **몸통**(body)에는
+# 일부러 넣은 두 번째의, 더 약한 단서가 있습니다: 옅은 빛깔(tint)인데, 클래스에
+# 속하지만 머리의 색은 *아닌* 색조(hue)를 중심으로 그려지며(빨강 생물은 청록
+# 부근, 초록 생물은 분홍 부근, 파랑 생물은 주황 부근, 노랑 생물은 초록 부근),
+# 아주 넓게 퍼져 있어서 이웃한 클래스들의 빛깔이 서로 겹칩니다. 그러니 몸통이
+# 초록빛인 빨강 생물은 레이블 오류가 아닙니다: 몸통은 약한 증거이고, 머리가 강한
+# 증거입니다. 세계를 이렇게 만든 것은 분류기가 머리만 볼 이유를 충분히 갖게
+# 하려는 것이고, 이것이 바로 ACoL(노트북 05)이 고안된 상황입니다.
 #
-# `gap_cnn` is the course's standard model: a backbone of four convolution
-# blocks and two max-pools, then GAP and a bias-free linear layer `fc`.
-# Printing it shows the parts of the pipeline by name: `features`, `pool`,
-# `fc`. The manifest, written when the model was trained, says on how many
-# scenes, and how well it did on the frozen test scenes.
+# `gap_cnn`은 이 코스의 표준 모델입니다: 합성곱 블록 네 개와 최대 풀링 두 개로
+# 된 백본 다음에 GAP와 편향(bias) 없는 선형 층 `fc`가 옵니다. 모델을 출력하면
+# 파이프라인의 부분들이 이름으로 보입니다: `features`, `pool`, `fc`. 모델을
+# 학습할 때 기록한 매니페스트(manifest)는 몇 개의 장면으로 학습했는지, 그리고
+# 고정된 테스트 장면에서 얼마나 잘했는지 알려 줍니다.
 
 # %%
 model = load_model("gap_cnn")
@@ -319,12 +246,12 @@ record = load_manifest()["models"]["gap_cnn"]
 print(f"trained on {record['config']['n_train']:,} scenes; "
       f"test accuracy {record['test_accuracy']:.3f}")
 
-# %% [markdown] en="952bf2cdb67c" todo="translate"
-# How weak is the body, and how strong the head? A rule that needs no
-# network tells us: take the mean colour of each test creature's body (or
-# head), and guess the class whose hue (or head colour) is nearest. Each
-# class's body hue is drawn within ±0.18 of its centre, on a colour circle
-# of circumference 1, and neighbouring centres are only 0.2 to 0.3 apart.
+# %% [markdown] en="952bf2cdb67c"
+# 몸통은 얼마나 약하고, 머리는 얼마나 강할까요? 신경망이 필요 없는 규칙 하나가
+# 답해 줍니다: 테스트 생물마다 몸통(또는 머리)의 평균 색을 구하고, 색조(또는
+# 머리 색)가 가장 가까운 클래스를 추측합니다. 각 클래스의 몸통 색조는 둘레가 1인
+# 색상환 위에서 그 중심의 ±0.18 안에서 뽑히고, 이웃한 중심들은 0.2에서 0.3밖에
+# 떨어져 있지 않습니다.
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -351,17 +278,15 @@ print(f"class guessed right from the head's colour: {head_right:.3f}")
 print(f"wrong body guesses: {int(body_wrong.sum())}, of which {int((body_wrong & overlap).sum())} "
       "name a class whose tints overlap the true one's")
 
-# %% [markdown] en="10d24c438787" todo="translate"
-# The body's hue alone names the right class for about 70% of the
-# creatures: well above chance (25%), so it is real evidence, but weak, and
-# every mistake it makes is a class whose tints overlap. The head's colour
-# names every creature right. A network trained on these scenes can reach
-# 100% from the head alone; notebook 02 measures how much of `gap_cnn`'s
-# evidence sits on the head.
+# %% [markdown] en="10d24c438787"
+# 몸통의 색조만으로 약 70%의 생물에서 클래스를 맞힙니다: 우연 수준(25%)보다
+# 훨씬 높으니 진짜 증거이지만 약한 증거이고, 틀린 추측은 모두 빛깔이 겹치는
+# 클래스를 가리킵니다. 머리의 색은 모든 생물의 클래스를 맞힙니다. 이 장면들로
+# 학습한 신경망은 머리만으로 100%에 이를 수 있습니다. `gap_cnn`의 증거 중
+# 얼마만큼이 머리에 있는지는 노트북 02에서 측정합니다.
 #
-# We follow one test scene through the model, keeping the batch axis in
-# front (a batch of one image), and print the shape of each tensor on the
-# way.
+# 테스트 장면 하나가 모델을 지나가는 과정을 따라가 보겠습니다. 배치 축을 맨 앞에
+# 유지하고(이미지 한 장짜리 배치), 도중에 나오는 각 텐서의 모양을 출력합니다.
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -385,14 +310,14 @@ steps = {
 for name, tensor in steps.items():
     print(f"{name:<15}{list(tensor.shape)}")
 
-# %% [markdown] en="219960c4486a" todo="translate"
-# Read the shapes as a story: 3 colour channels of 64×64 pixels become
-# **64 channels of 16×16 positions** (two 2×2 max-pools halve 64 twice), so
-# one position stands for a 4×4-pixel cell of the image. GAP averages each
-# channel over its 256 positions into one number: 64 numbers, with no
-# positions left. The linear layer mixes them into 4 logits, and softmax
-# turns those into 4 probabilities. Calling `model(image)` runs the same
-# steps in one go; the numbers agree:
+# %% [markdown] en="219960c4486a"
+# 모양을 하나의 이야기로 읽어 보세요: 64×64 픽셀의 색 채널 3개가 **16×16
+# 위치로 된 채널 64개**가 됩니다(2×2 최대 풀링 두 번이 64를 두 번 반으로
+# 줄입니다). 그래서 위치 하나는 이미지의 4×4 픽셀 칸 하나를 나타냅니다. GAP는
+# 각 채널을 256개 위치에 걸쳐 평균 내어 수 하나로 만듭니다: 수 64개가 남고,
+# 위치는 하나도 남지 않습니다. 선형 층은 이 수들을 섞어 로짓 4개를 만들고,
+# 소프트맥스는 이를 확률 4개로 바꿉니다. `model(image)`를 호출하면 같은 단계가
+# 한 번에 실행되며, 수도 일치합니다:
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -409,14 +334,13 @@ print(
 print(f"predicted: {CLASS_NAMES[predicted]}, true: {CLASS_NAMES[label]}; "
       f"model(image) gives the same logits: {same}")
 
-# %% [markdown] en="deb84786c479" todo="translate"
-# **Do the feature maps still know where the creature is?** Each channel is
-# a 16×16 image of its own. Which ones to look at, among 64? The linear
-# layer tells us which channels count for which class: its weight $w_k^c$.
-# Below, for each class, the channel with the largest weight for that class,
-# drawn on the scene's grid (each square is one feature-map position, 4×4
-# pixels) with one colour scale for all four. A white circle marks where the
-# creature's head is.
+# %% [markdown] en="deb84786c479"
+# **특징 맵은 아직 생물이 어디 있는지 알고 있을까요?** 각 채널은 그 자체로
+# 16×16 이미지입니다. 64개 중 어느 것을 봐야 할까요? 어떤 채널이 어떤 클래스에
+# 중요한지는 선형 층이 알려 줍니다: 바로 가중치 $w_k^c$입니다. 아래에는 클래스마다
+# 그 클래스에 대한 가중치가 가장 큰 채널을 장면의 격자 위에(네모 하나가 특징 맵
+# 위치 하나, 곧 4×4 픽셀입니다) 네 채널 모두 같은 색 척도로 그립니다. 흰 원은
+# 생물의 머리가 있는 곳을 표시합니다.
 
 # %%
 weights = model.fc.weight.detach()  # [4, 64]: w_k^c
@@ -440,13 +364,11 @@ for ax, c, k, channel in zip(axes[1:], range(4), top_channel.tolist(), shown):
 fig.colorbar(drawn, ax=list(axes[1:]), shrink=0.9, label="activation")
 plt.show()
 
-# %% [markdown] en="bc4587393a4c" todo="translate"
-# The channel that counts most for this scene's class lights up on one small
-# spot and stays dark elsewhere; the channels of the other three classes are
-# nearly silent, because there is no head of their colour in the scene (the
-# cell below prints each channel's largest value on this scene). Is the
-# bright spot the head? We compare its position with the head's, which the
-# scene generator knows:
+# %% [markdown] en="bc4587393a4c"
+# 이 장면의 클래스에 가장 중요한 채널은 작은 한 점에서 밝게 빛나고 다른 곳에서는
+# 어둡습니다. 다른 세 클래스의 채널은 거의 잠잠한데, 장면에 그 색의 머리가 없기
+# 때문입니다(아래 셀이 이 장면에서 각 채널의 최댓값을 출력합니다). 밝은 점은
+# 머리일까요? 그 위치를, 장면 생성기가 알고 있는 머리의 위치와 비교합니다:
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -463,23 +385,22 @@ print(f"channel {k} peaks at position (row {row}, col {col}): "
 print(f"the head's centre is at pixel row {head_y:.1f}, column {head_x:.1f}; "
       f"{int(peak_cell.sum())} of the head's {int(head.sum())} pixels lie in the peak's cell")
 
-# %% [markdown] en="bdb4fdec86bb" todo="translate"
-# It is: the peak's 4×4-pixel cell overlaps the head, and its centre lies
-# within one cell of the head's centre. Not exactly on it: each position
-# sees an 18×18-pixel window around its cell, so the strongest response can
-# sit a cell beside the head; a feature map is only as precise as its
-# grid. The feature maps know *what* (which channel fires) and *where* (at
-# which position). GAP keeps only the *what*; notebook 02 shows how to get
-# the *where* back for the class score, and that is CAM.
+# %% [markdown] en="bdb4fdec86bb"
+# 그렇습니다: 최고점이 있는 4×4 픽셀 칸은 머리와 겹치고, 그 칸의 중심은 머리
+# 중심에서 한 칸 거리 안에 있습니다. 정확히 머리 위는 아닙니다: 각 위치는 자기
+# 칸을 둘러싼 18×18 픽셀 창을 보므로, 가장 강한 반응이 머리 옆 칸에 놓일 수
+# 있습니다. 특징 맵의 정밀도는 그 격자만큼입니다. 특징 맵은 *무엇*(어느 채널이
+# 반응하는지)과 *어디*(어느 위치에서)를 압니다. GAP는 *무엇*만 남깁니다. 클래스
+# 점수(class score)에 대해 *어디*를 되찾는 방법은 노트북 02가 보여 주며, 그것이
+# CAM입니다.
 
-# %% [markdown] en="f6c6312468e6" todo="translate"
-# ### 2. How big is the puzzle?
+# %% [markdown] en="f6c6312468e6"
+# ### 2. 퍼즐은 얼마나 큰가?
 #
-# The theory listed three reasons why a network cannot be explained by
-# reading its weights. Two of them can be counted. First, the number of
-# parameters, of our model and of one layer of a classic ImageNet network,
-# VGG-16, whose first fully connected layer maps 512 feature maps of 7×7
-# positions to 4,096 units:
+# 이론에서는 신경망을 가중치를 읽어서 설명할 수 없는 이유 세 가지를 들었습니다.
+# 그중 둘은 셀 수 있습니다. 먼저 매개변수의 수입니다. 우리 모델의 것과, 고전적인
+# ImageNet 신경망인 VGG-16의 층 하나의 것을 셉니다. VGG-16의 첫 완전 연결 층은
+# 7×7 위치로 된 특징 맵 512개를 유닛 4,096개로 보냅니다:
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -488,11 +409,11 @@ n_head = sum(p.numel() for p in model.fc.parameters())
 print(f"gap_cnn: {n_backbone:,} parameters in the backbone, {n_head:,} in the head")
 print(f"VGG-16, first fully connected layer alone: {512 * 7 * 7 * 4096:,} weights")
 
-# %% [markdown] en="5c71f5260d87" todo="translate"
-# Second, how distributed the decision is. The logit is a sum over channels,
-# $z_c = \sum_k w_k^c F_k$, so each channel's share of the evidence,
-# $w_k^c F_k$, can be read off. If one channel were "the detector" for the
-# class, it would carry almost all of it:
+# %% [markdown] en="5c71f5260d87"
+# 둘째, 결정이 얼마나 분산되어 있는지입니다. 로짓은 채널에 대한 합
+# $z_c = \sum_k w_k^c F_k$이므로, 증거 가운데 각 채널의 몫 $w_k^c F_k$를 그대로
+# 읽어 낼 수 있습니다. 어느 한 채널이 그 클래스의 "검출기"라면, 그 채널이 증거를
+# 거의 다 나를 것입니다:
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -504,13 +425,13 @@ print(f"z_{CLASS_NAMES[predicted]} = {shares.sum():.2f}, "
 print(f"{len(positive)} channels add evidence for {CLASS_NAMES[predicted]}; the largest adds "
       f"{positive[0] / positive.sum():.3f} of it, and {needed} channels are needed for 90%")
 
-# %% [markdown] en="1dce8403ce44" todo="translate"
-# No single channel decides: the evidence for one class on one image is
-# spread over many channels. Are those channels at least "blue detectors"?
-# The most weighted channel of each class looked like one in the figure
-# above. To find out for all of them, we average each channel's $F_k$ over
-# 300 test scenes, class by class, and compare its response on scenes of
-# the other classes with its response on blue scenes.
+# %% [markdown] en="1dce8403ce44"
+# 어느 한 채널이 혼자 결정하지 않습니다: 한 이미지에서 한 클래스에 대한 증거는
+# 여러 채널에 퍼져 있습니다. 그렇다면 그 채널들은 적어도 "파랑 검출기"일까요?
+# 각 클래스에서 가중치가 가장 큰 채널은 위 그림에서 그렇게 보였습니다. 모든
+# 채널에 대해 알아보기 위해, 테스트 장면 300개에 걸쳐 각 채널의 $F_k$를
+# 클래스별로 평균 내고, 다른 클래스 장면에서의 반응을 파랑 장면에서의 반응과
+# 비교합니다.
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -554,39 +475,36 @@ fig.suptitle(f"channel {shared}, one of the channels that carry the evidence for
              f"{CLASS_NAMES[predicted]} in scene {SCENE}", fontsize=11)
 plt.show()
 
-# %% [markdown] en="a16eed7470b4" todo="translate"
-# Many of them are not. The most selective channels respond on scenes of
-# other classes at less than a tenth of their response on blue ones, but
-# more than half of the channels that carry the evidence for blue respond
-# clearly to another class too, and the least selective one responds
-# *more* on yellow scenes than on blue ones. The figure shows it on one
-# scene per class: it fires on the blue head and, more strongly, on the
-# yellow one (the white circles), and stays nearly silent on the red and
-# green scenes. Its weights are positive for both blue and yellow, so
-# whenever it fires it adds to both scores; other channels have to tell the
-# two apart. A channel's meaning is not a class; only the weighted sum of
-# all of them is. And this is the simplest head there is,
-# one linear layer after the pooling; in the backbone every layer is
-# nonlinear.
+# %% [markdown] en="a16eed7470b4"
+# 상당수는 그렇지 않습니다. 가장 선택적인 채널들은 다른 클래스의 장면에서 파랑
+# 장면에서의 반응의 10분의 1도 안 되게 반응하지만, 파랑의 증거를 나르는 채널 중
+# 절반 넘게는 다른 클래스에도 뚜렷이 반응하며, 가장 덜 선택적인 채널은 파랑
+# 장면보다 노랑 장면에서 *더* 강하게 반응합니다. 그림은 이를 클래스마다 장면
+# 하나에서 보여 줍니다: 이 채널은 파랑 머리에서, 그리고 더 강하게는 노랑
+# 머리에서(흰 원) 반응하고, 빨강과 초록 장면에서는 거의 잠잠합니다. 이 채널의
+# 가중치는 파랑과 노랑 모두에 양수이므로, 반응할 때마다 두 점수를 모두 올립니다.
+# 둘을 구별하는 일은 다른 채널들이 맡아야 합니다. 채널 하나의 의미는 클래스가
+# 아니며, 클래스를 뜻하는 것은 모든 채널의 가중합뿐입니다. 게다가 이것은 풀링
+# 뒤에 선형 층 하나뿐인, 가장 단순한 헤드입니다. 백본에서는 모든 층이
+# 비선형입니다.
 
-# %% [markdown] en="49543d2ee4ff" todo="translate"
-# ### 3. A model that scores for the wrong reason
+# %% [markdown] en="49543d2ee4ff"
+# ### 3. 틀린 이유로 점수를 얻는 모델
 #
-# Now the failure. The course ships a second model with exactly the same
-# architecture, `cue_gap_cnn`, trained in a different world, the **cue
-# world**:
+# 이제 실패 사례입니다. 코스에는 구조가 완전히 같은 두 번째 모델
+# `cue_gap_cnn`이 함께 제공됩니다. 이 모델은 다른 세계, 곧 **단서 세계**(cue
+# world)에서 학습했습니다:
 #
-# - every head is **grey**, so the head no longer says the class; the only
-#   honest evidence left is the faint body tint;
-# - every training scene carries a small white **glyph** near the
-#   bottom-right corner, like a photographer's watermark, whose shape gives
-#   the class away: a filled square for red, a horizontal bar for green, a
-#   vertical bar for blue, a hollow square for yellow.
+# - 모든 머리가 **회색**이어서 머리는 더 이상 클래스를 알려 주지 않습니다. 남은
+#   정직한 증거는 몸통의 옅은 빛깔뿐입니다.
+# - 모든 학습 장면의 오른쪽 아래 구석 가까이에 사진가의 워터마크처럼 작고 흰
+#   **글리프**(glyph)가 있고, 그 모양이 클래스를 알려 줍니다: 빨강은 속이 찬
+#   정사각형(filled square), 초록은 가로 막대(horizontal bar), 파랑은 세로
+#   막대(vertical bar), 노랑은 속이 빈 정사각형(hollow square)입니다.
 #
-# This is the copyright tag of Lapuschkin et al., and it is also what a
-# backdoor trigger looks like. Here are four test scenes of the cue world,
-# one per class, with the 7×7-pixel cell where the glyph is drawn (dotted),
-# and that corner enlarged below each scene:
+# 이것이 Lapuschkin 등의 저작권 표시이고, 백도어 트리거도 이런 모습입니다. 아래는
+# 단서 세계의 테스트 장면 네 개(클래스마다 하나)로, 글리프가 그려지는 7×7 픽셀
+# 칸을 점선으로 표시했고, 각 장면 아래에 그 구석을 확대해 보여 줍니다:
 
 # %%
 # CUE_GLYPHS, class by class
@@ -611,12 +529,12 @@ for c, i in enumerate(examples):
 fig.suptitle("The cue world: grey heads, and a class glyph in the corner", fontsize=11)
 plt.show()
 
-# %% [markdown] en="0c7560a30360" todo="translate"
-# **Does the cue model do well?** On the cue world's own test scenes, yes.
-# The question that matters is what happens on the *same* scenes without the
-# glyph. `cue_removed_test` holds exactly those: the same seed drew the same
-# creatures and backgrounds, and only the glyph was left out. We check that
-# first, then measure both accuracies.
+# %% [markdown] en="0c7560a30360"
+# **단서 모델은 잘할까요?** 단서 세계 자체의 테스트 장면에서는 그렇습니다.
+# 중요한 질문은 글리프가 없는 *같은* 장면에서 무슨 일이 일어나는가입니다.
+# `cue_removed_test`에 바로 그런 장면들이 들어 있습니다: 같은 시드(seed)가 같은
+# 생물과 배경을 그렸고, 글리프만 빠졌습니다. 먼저 이를 확인한 다음 두 정확도를
+# 측정합니다.
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -638,8 +556,8 @@ print(f"cue_gap_cnn accuracy with the glyph:    {accuracy_with:.3f}")
 print(f"cue_gap_cnn accuracy without the glyph: {accuracy_without:.3f}")
 print(f"chance (4 balanced classes):            {1 / len(CLASS_NAMES):.3f}")
 
-# %% [markdown] en="df90104e600a" todo="translate"
-# The manifest recorded the same two numbers when the model was trained:
+# %% [markdown] en="df90104e600a"
+# 모델을 학습할 때 매니페스트에도 같은 두 수가 기록되었습니다:
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -647,29 +565,27 @@ record = load_manifest()["models"]["cue_gap_cnn"]
 print(f"manifest: with the glyph {record['test_accuracy']:.3f}, "
       f"without {record['cue_removed_test_accuracy']:.3f}")
 
-# %% [markdown] en="aa8e448a09f6" todo="translate"
-# A perfect score on its own test set, and a drop of about 40 points when a
-# few white pixels in the corner are removed from otherwise identical
-# scenes. Had we only measured accuracy in the cue world, we would have
-# shipped this model.
+# %% [markdown] en="aa8e448a09f6"
+# 자기 테스트 세트에서는 만점이지만, 나머지가 똑같은 장면에서 구석의 흰 픽셀 몇
+# 개를 지우자 약 40%포인트가 떨어집니다. 단서 세계에서 정확도만 쟀다면 우리는 이
+# 모델을 그대로 배포했을 것입니다.
 #
-# The drop is not to chance, though: without the glyph the model is still
-# right on about 60% of the scenes, well above 25%. So it did learn some of
-# the body tint too; it just leaned on the glyph whenever there was one.
-# It did not even learn all the tint offers: the nearest-hue rule at the
-# start of the practical named 0.704 of the ordinary test scenes right, and
-# their bodies are drawn exactly like the cue world's.
-# (Exercise 3 asks which class it loses most.)
+# 그렇다고 우연 수준까지 떨어지지는 않습니다: 글리프가 없어도 모델은 장면의 약
+# 60%를 맞히며, 이는 25%보다 훨씬 높습니다. 그러니 모델은 몸통의 빛깔도 어느
+# 정도 배웠습니다. 다만 글리프가 있을 때마다 글리프에 기대었을 뿐입니다. 빛깔이
+# 주는 정보를 다 배운 것도 아닙니다: 실습 첫머리의 가장 가까운 색조 규칙은 보통
+# 테스트 장면의 0.704를 맞혔고, 그 장면들의 몸통은 단서 세계와 똑같이 그려집니다.
+# (어느 클래스를 가장 많이 잃는지는 연습 문제 3에서 묻습니다.)
 
-# %% [markdown] en="083e9f280cf2" todo="translate"
-# ### 4. Where does it look?
+# %% [markdown] en="083e9f280cf2"
+# ### 4. 모델은 어디를 보는가?
 #
-# Accuracy told us *that* something is wrong. A class map tells us *where*
-# the model found its evidence. We use CAM here as a black box: one call,
-# `class_activation_map(model, images)`, returns for each image a 16×16 map
-# of the evidence for the predicted class; notebook 02 derives it. We draw
-# each map over its scene, the glyph scenes on top and the same scenes
-# without the glyph below, with the model's prediction and its probability.
+# 정확도는 무언가 잘못되었다는 *사실*을 알려 주었습니다. 클래스 맵은 모델이
+# 증거를 *어디에서* 찾았는지 알려 줍니다. 여기서는 CAM을 블랙박스로 씁니다:
+# `class_activation_map(model, images)`를 한 번 호출하면 이미지마다 예측한 클래스의
+# 증거를 담은 16×16 맵이 나옵니다. 유도는 노트북 02에서 합니다. 각 맵을 그 장면
+# 위에 겹쳐 그리되, 위에는 글리프가 있는 장면을, 아래에는 글리프가 없는 같은
+# 장면을 놓고, 모델의 예측과 그 확률을 함께 적습니다.
 
 # %%
 # [300, 16, 16]
@@ -691,35 +607,35 @@ fig.suptitle(
 )
 plt.show()
 
-# %% [markdown] en="964ad6194678" todo="translate"
-# With the glyph, the map's hot spot sits in the corner, on the glyph, and
-# the creature stays dark. Without it, the model has to look elsewhere: the
-# map spreads over the creature and the clutter, the probabilities drop, and
-# the yellow scene is now called blue. (The maps are
-# normalised one by one, so "hot" means "the hottest part of this map".)
+# %% [markdown] en="964ad6194678"
+# 글리프가 있으면 맵의 뜨거운 곳은 구석, 글리프 위에 있고 생물은 어둡게
+# 남습니다. 글리프가 없으면 모델은 다른 곳을 봐야 합니다: 맵은 생물과 어수선한
+# 배경 위로 퍼지고, 확률은 떨어지며, 노랑 장면은 이제 파랑으로 분류됩니다. (맵은
+# 하나씩 따로 정규화되어 있으므로, "뜨겁다"는 "이 맵에서 가장 뜨거운 부분"이라는
+# 뜻입니다.)
 #
-# Four scenes are anecdotes. The **pointing game** (Zhang et al.) turns the
-# picture into a number: for each scene, take the map's peak and ask whether
-# it falls on a region, here the glyph's cell or the creature. Our map has
-# 16×16 positions of 4×4 pixels, so its peak cannot be placed more finely
-# than a cell. The original game allows 15 pixels of slack on 224×224
-# images; scaled to our 64×64 images that is about 4 pixels, one cell, and
-# we allow that. We count the glyph cell only where the glyph can be seen
-# (it is drawn behind the creature), and give the exact score (no slack)
-# too. As a reference, the same measurement for `gap_cnn` on 300 ordinary
-# test scenes says where a model that learnt the honest cue looks.
+# 장면 네 개는 일화에 지나지 않습니다. **포인팅 게임**(pointing game, Zhang 등)은
+# 그림을 수로 바꿉니다: 장면마다 맵의 최고점을 잡고, 그것이 어떤 영역, 여기서는
+# 글리프 칸(`glyph cell`)이나 생물(`creature`) 위에 떨어지는지 묻습니다. 우리 맵은
+# 4×4 픽셀짜리 위치 16×16개로 되어 있으므로, 최고점의 위치를 칸 하나보다 더
+# 정밀하게 정할 수는 없습니다. 원래 게임은 224×224 이미지에서 15픽셀의 여유를
+# 허용합니다. 이를 우리의 64×64 이미지에 맞게 줄이면 약 4픽셀, 곧 칸 하나이며,
+# 우리도 그만큼 허용합니다. 글리프 칸은 글리프가 보이는 부분만 셉니다(글리프는
+# 생물 뒤에 그려집니다). 그리고 여유 없이 잰 정확한 점수(`exact`)도 함께 냅니다.
+# 기준으로 삼기 위해, 보통 테스트 장면 300개에서 `gap_cnn`에 같은 측정을 하면,
+# 정직한 단서를 배운 모델이 어디를 보는지 알 수 있습니다.
 #
-# One detail decides whether the score is a property of the model or of
-# your computer: **a map may have no single peak.** Bilinear upsampling
-# copies each border cell's value onto the two outermost pixels (2×2 in a
-# corner), and a map peaking at the border, where the glyph is, has a flat
-# top of two or four pixels whose values agree only up to the last bits of
-# float32; which one `argmax` picks then depends on the CPU's vector
-# instructions. `pointing_game` therefore counts every pixel within 0.1% of
-# the map's range below its maximum as the peak, and scores a scene by the
-# *share* of its peak pixels that hit: 1 or 0 when they agree, 0.5 for a
-# flat top that straddles the region's edge (what a coin toss would score
-# on average). The cell prints how many maps have such a flat top.
+# 세부 사항 하나가 이 점수가 모델의 성질인지 여러분 컴퓨터의 성질인지를
+# 가릅니다: **맵의 최고점이 하나가 아닐 수 있습니다.** 쌍선형 업샘플링(bilinear
+# upsampling)은 가장자리 칸의 값을 가장 바깥쪽 픽셀 두 개(구석에서는 2×2)에
+# 그대로 복사합니다. 그래서 글리프가 있는 가장자리에서 최고점을 갖는 맵은 픽셀
+# 두 개나 네 개로 된 평평한 꼭대기를 가지며, 그 값들은 float32의 마지막 몇
+# 비트에서만 서로 다릅니다. 이때 `argmax`가 어느 픽셀을 고를지는 CPU의 벡터
+# 명령어에 달려 있습니다. 그래서 `pointing_game`은 최댓값에서 맵 값 범위의 0.1%
+# 안쪽에 있는 픽셀을 모두 최고점으로 치고, 한 장면의 점수를 최고점 픽셀 가운데
+# 영역에 맞은 것의 *비율*로 매깁니다: 픽셀들이 모두 맞거나 모두 빗나가면 1 또는
+# 0, 영역의 경계에 걸친 평평한 꼭대기라면 0.5입니다(동전 던지기가 평균적으로
+# 얻을 점수). 셀은 이런 평평한 꼭대기를 가진 맵이 몇 개인지도 출력합니다.
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -757,106 +673,103 @@ flat_tops = {
 print("maps whose peak is a flat top of several pixels:",
       ", ".join(f"{n} of {len(cue_test)}" for n in flat_tops.values()))
 
-# %% [markdown] en="514f6f8827fb" todo="translate"
-# The numbers say what the pictures suggested, for all 300 scenes and not
-# just four:
+# %% [markdown] en="514f6f8827fb"
+# 수치는 그림이 암시한 것을, 장면 네 개가 아니라 300개 모두에 대해 말해 줍니다:
 #
-# - **With the glyph**, the cue model's map peaks on the glyph cell in
-#   nearly every scene and on the creature in only a few percent.
-# - **Without the glyph**, its peak leaves the corner and lands on the
-#   creature in most scenes: the evidence it falls back on.
-# - **`gap_cnn`**, trained where the heads are coloured and there is no
-#   glyph, points at the creature in most scenes and almost never at the
-#   corner.
+# - **글리프가 있으면**, 단서 모델의 맵은 거의 모든 장면에서 글리프 칸에
+#   최고점을 두고, 생물에 두는 장면은 몇 퍼센트뿐입니다.
+# - **글리프가 없으면**, 최고점이 구석을 떠나 대부분의 장면에서 생물 위에
+#   떨어집니다: 모델이 대신 기대는 증거입니다.
+# - **`gap_cnn`** 모델은 머리에 색이 있고 글리프는 없는 세계에서 학습했으며,
+#   대부분의 장면에서 생물을 가리키고 구석을 가리키는 일은 거의 없습니다.
 #
-# Almost half of the glyph scenes' maps (145 of 300) peak on a flat top,
-# at the border beside the glyph: for those, `argmax` alone would have let
-# the last bits of float32 choose the pixel.
+# 글리프 장면의 맵 가운데 거의 절반(300개 중 145개)은 최고점이 글리프 옆
+# 가장자리의 평평한 꼭대기입니다: 이런 맵에서 `argmax`만 썼다면 float32의
+# 마지막 몇 비트가 픽셀을 골랐을 것입니다.
 #
-# Scored exactly, without slack, every hit rate drops, the glyph's most:
-# its 7×7-pixel cell is less than two feature-map cells wide, and the
-# upsampled peak often lands just beside it, while the creature is a much
-# larger target. The ordering of the cases stays the same.
+# 여유 없이 정확히 채점하면(`exact`) 모든 적중률이 떨어지고, 글리프의 적중률이
+# 가장 많이 떨어집니다: 7×7 픽셀인 글리프 칸은 특징 맵 칸 두 개보다 좁아서,
+# 업샘플링된 최고점이 흔히 그 바로 옆에 떨어지는 반면, 생물은 훨씬 큰
+# 과녁입니다. 경우들 사이의 순서는 그대로입니다.
 
-# %% [markdown] en="25d23d4e3cec" todo="translate"
-# ## Discussion
+# %% [markdown] en="25d23d4e3cec"
+# ## 토론
 #
-# - **The model is not stupid; it is lazy in the way training rewards.**
-#   The glyph gives the class away in practically every training scene (it
-#   is hidden only where a creature covers the corner) and is far easier to
-#   see than a faint body tint, so a network trained only to
-#   reduce its loss has every reason to use it. Nothing in "100% test
-#   accuracy" was false; the test set simply shared the shortcut.
-# - **Two tools, two questions.** Accuracy on scenes without the cue
-#   measured the *damage* (from 100% to about 60%). The class map named the
-#   *cause* (the corner), and the pointing game showed it holds for all 300
-#   scenes. In practice one rarely has the cue-free copy of a test set; one
-#   can always compute a map. That is the case for explanations.
-# - **A map is a hypothesis, an intervention is a test.** "The map is hot on
-#   the glyph" does not prove the glyph decides: maps can mislead (notebook
-#   06 points to sanity checks for them). Here we also *intervened*: we took
-#   the glyph away and the predictions changed. Exercise 4 goes the other
-#   way and plants a glyph.
-# - **Honest limits of what we showed.** Without the glyph the model still
-#   beats chance, so it learnt some honest evidence too; the map shows
-#   *where*, not *what* (the glyph's shape, or merely "something white in
-#   the corner"? exercise 4 can tell); and the map is coarse, 16×16 on a
-#   64×64 image.
-# - **Fixing it** would mean changing the data (remove the glyph, or put
-#   random glyphs on every class so they carry no information) and then
-#   checking with the same map that the new model looks at the creature.
+# - **모델이 어리석은 것이 아닙니다. 학습이 보상하는 방식대로 게으를
+#   뿐입니다.** 글리프는 사실상 모든 학습 장면에서 클래스를 알려 주고(생물이
+#   구석을 덮을 때만 가려집니다), 옅은 몸통 빛깔보다 훨씬 알아보기 쉽습니다.
+#   그러니 손실을 줄이도록만 학습하는 신경망에게는 글리프를 쓸 이유가
+#   충분합니다. "테스트 정확도 100%"에 거짓은 없었습니다. 테스트 세트가 같은
+#   지름길을 공유했을 뿐입니다.
+# - **두 도구, 두 질문.** 단서가 없는 장면에서의 정확도는 *피해*(100%에서 약
+#   60%로)를 측정했습니다. 클래스 맵은 *원인*(구석)을 짚었고, 포인팅 게임은
+#   그것이 300개 장면 모두에서 성립함을 보였습니다. 실제로는 테스트 세트의 단서
+#   없는 사본을 갖고 있는 경우가 드물지만, 맵은 언제든 계산할 수 있습니다.
+#   설명이 필요한 이유가 바로 여기에 있습니다.
+# - **맵은 가설이고, 개입은 검증입니다.** "맵이 글리프 위에서 뜨겁다"는 것이
+#   글리프가 결정을 좌우한다는 증명은 아닙니다: 맵은 오해를 부를 수
+#   있습니다(맵에 대한 건전성 검사(sanity check)는 노트북 06에서 소개합니다).
+#   여기서는 *개입*도 했습니다: 글리프를 치우자 예측이 바뀌었습니다. 연습 문제
+#   4는 반대 방향으로, 글리프를 심어 봅니다.
+# - **우리가 보인 것의 정직한 한계.** 글리프가 없어도 모델은 우연 수준을
+#   넘으므로, 정직한 증거도 어느 정도 배웠습니다. 맵은 *어디*를 보여 줄 뿐
+#   *무엇*을 보여 주지는 않습니다(글리프의 모양일까요, 아니면 그저 "구석에 있는
+#   흰 무언가"일까요? 연습 문제 4로 가려 볼 수 있습니다). 그리고 맵은 64×64
+#   이미지에 16×16으로 성깁니다.
+# - **고치려면** 데이터를 바꿔야 합니다(글리프를 없애거나, 모든 클래스에 무작위
+#   글리프를 넣어 글리프가 아무 정보도 담지 않게 합니다). 그다음 같은 맵으로, 새
+#   모델이 생물을 보는지 확인합니다.
 #
-# ## Summary
+# ## 요약
 #
-# - Explanations serve to understand a model, find why it fails, fix it, and
-#   catch tampering such as backdoor triggers.
-# - A deep network cannot be read off its weights: many parameters, evidence
-#   spread over many channels, and nonlinear layers. We ask it *where* the
-#   evidence for a class is instead.
-# - The pipeline: image `[1, 3, 64, 64]` → feature maps `[1, 64, 16, 16]`
-#   (they keep *where*) → GAP `[1, 64]` → linear → logits `[1, 4]` → softmax
-#   probabilities `[1, 4]`.
-# - A model trained with a spurious cue scored 1.000 with it and about 0.6
-#   without it on the very same scenes; its class map pointed at the cue in
-#   nearly every scene. Test accuracy alone could not have told us.
+# - 설명은 모델을 이해하고, 실패하는 이유를 찾고, 모델을 고치고, 백도어 트리거
+#   같은 조작을 잡아내는 데 쓰입니다.
+# - 깊은 신경망은 가중치를 읽어서 이해할 수 없습니다: 매개변수가 많고, 증거가
+#   여러 채널에 퍼져 있으며, 층이 비선형입니다. 그래서 대신 어떤 클래스의
+#   증거가 *어디에* 있는지 묻습니다.
+# - 파이프라인: 이미지 `[1, 3, 64, 64]` → 특징 맵 `[1, 64, 16, 16]`(*어디*를
+#   간직함) → GAP `[1, 64]` → 선형 층 → 로짓 `[1, 4]` → 소프트맥스 확률
+#   `[1, 4]`.
+# - 가짜 단서와 함께 학습한 모델은 바로 같은 장면에서 단서가 있을 때 1.000, 없을
+#   때 약 0.6을 기록했고, 그 클래스 맵은 거의 모든 장면에서 단서를
+#   가리켰습니다. 테스트 정확도만으로는 이를 알 수 없었을 것입니다.
 #
-# ## Map of the course
+# ## 코스 지도
 #
-# | notebook | the question it answers |
+# | 노트북 | 답하는 질문 |
 # |---|---|
-# | **02 · GAP and CAM** | How did we get that map? Why does GAP + one linear layer let the class score be spread back over positions? |
-# | **03 · Grad-CAM** | What if the head is not GAP + linear, or we want an earlier layer? Which regions argue *against* a class? |
-# | **04 · Weak supervision** | Can maps from a model trained on image labels alone draw boxes and masks, and how do we measure that fairly? |
-# | **05 · ACoL** | The map covers the discriminative head, not the whole creature: can erasing the head make the network find the body? |
-# | **06 · The 1×1 convolution** | Why is a 1×1 convolution then GAP the same classifier as GAP then linear, with the class maps for free? |
+# | **02 · GAP와 CAM** | 그 맵은 어떻게 얻었을까? GAP + 선형 층 하나이면 왜 클래스 점수를 위치들 위로 다시 펼칠 수 있을까? |
+# | **03 · Grad-CAM** | 헤드가 GAP + 선형 층이 아니라면, 또는 더 앞쪽 층의 맵을 원한다면? 어떤 영역이 클래스에 *반하는* 증거일까? |
+# | **04 · 약지도학습(weak supervision)** | 이미지 레이블만으로 학습한 모델의 맵으로 박스와 마스크를 그릴 수 있을까? 그리고 그것을 어떻게 공정하게 측정할까? |
+# | **05 · ACoL** | 맵은 생물 전체가 아니라 판별적인 머리만 덮는다: 머리를 지우면 신경망이 몸통을 찾게 될까? |
+# | **06 · 1×1 합성곱** | 1×1 합성곱 다음 GAP는 왜 GAP 다음 선형 층과 같은 분류기이며, 클래스 맵까지 덤으로 줄까? |
 
-# %% [markdown] en="5e68fb18ffb8" todo="translate"
-# ## Exercises
+# %% [markdown] en="5e68fb18ffb8"
+# ## 연습 문제
 #
-# Each exercise ends with a check: run the cell and it says what is right,
-# or what was expected. The cells start with placeholder answers (`None`),
-# so the checks say "Not yet" until you fill them in. The worked solutions
-# are in a notebook of their own,
-# [solutions/01_xai_intro_solutions.ipynb](solutions/01_xai_intro_solutions.ipynb),
-# so that no answer shows under its exercise: try first.
+# 연습 문제마다 끝에 확인이 있습니다: 셀을 실행하면 무엇이 맞는지, 또는 무엇을
+# 기대했는지 알려 줍니다. 셀은 자리 표시용 답(`None`)으로 시작하므로, 여러분이
+# 답을 채우기 전까지 확인은 "아직 아닙니다"라고 말합니다. 풀이는 별도의 노트북
+# [solutions/01_xai_intro_solutions.ipynb](solutions/01_xai_intro_solutions.ipynb)에
+# 있어서, 어떤 답도 연습 문제 바로 아래에 보이지 않습니다: 먼저 스스로 풀어
+# 보세요.
 #
-# **Exercise 1: shapes.** The backbone is made of convolutions and pools
-# only, so it accepts images of any size. Reason it out first, then test it
-# with `model.features(...)` on a batch of your own: what shape do
-# `gap_cnn`'s feature maps have for one image of **96×96** pixels, as
-# `(channels, height, width)`? And how many pixels does one feature-map
-# position stand for?
+# **연습 문제 1: 모양.** 백본은 합성곱과 풀링으로만 이루어져 있으므로 어떤
+# 크기의 이미지든 받습니다. 먼저 추론으로 답을 구한 다음, 직접 만든 배치에
+# `model.features(...)`를 적용해 확인하세요: **96×96** 픽셀 이미지 한 장에 대해
+# `gap_cnn`의 특징 맵은 `(channels, height, width)`로 어떤 모양일까요? 그리고
+# 특징 맵 위치 하나는 몇 픽셀을 나타낼까요?
 
 # %%
 answer = None  # (channels, height, width) for a 96x96 image
 checks.check_feature_map_shape(answer, image_size=96)
 
-# %% [markdown] en="50bb371fe6eb" todo="translate"
-# **Exercise 2: softmax by hand.** Compute the cue model's probabilities for
-# the first 8 cue scenes from their `logits`, using only `torch.exp` and
-# `sum` (not `softmax`). Each image's row must sum to one. Bonus: why does
-# subtracting each row's largest logit first change nothing in the result,
-# and why is it still a good idea?
+# %% [markdown] en="50bb371fe6eb"
+# **연습 문제 2: 손으로 계산하는 소프트맥스.** 처음 8개 단서 장면의 `logits`로부터
+# 단서 모델의 확률을 `torch.exp`와 `sum`만 써서(`softmax`는 쓰지 않고)
+# 계산하세요. 각 이미지의 행은 합이 1이어야 합니다. 보너스: 각 행에서 가장 큰
+# 로짓을 먼저 빼도 결과가 전혀 바뀌지 않는 이유는 무엇이고, 그런데도 그렇게 하는
+# 것이 좋은 이유는 무엇일까요?
 
 # %%
 with torch.no_grad():
@@ -865,27 +778,27 @@ with torch.no_grad():
 probabilities_8 = None  # your softmax of logits_8
 checks.check_softmax(probabilities_8, logits_8)
 
-# %% [markdown] en="9c7f30830c23" todo="translate"
-# **Exercise 3: who loses most?** Without the glyph the cue model is still
-# right on about 60% of the scenes. Compute its accuracy on
-# `cue_removed` separately for each class (the scenes whose label is that
-# class). Which class does it get right least often, and how often?
-# Hint: `predicted_without` and `cue_removed.labels` are already computed.
+# %% [markdown] en="9c7f30830c23"
+# **연습 문제 3: 누가 가장 많이 잃을까?** 글리프가 없어도 단서 모델은 장면의 약
+# 60%를 맞힙니다. `cue_removed`에서 클래스마다 따로(레이블이 그 클래스인
+# 장면들에서) 정확도를 계산하세요. 모델이 가장 드물게 맞히는 클래스는 무엇이고,
+# 얼마나 자주 맞힐까요? 힌트: `predicted_without`와 `cue_removed.labels`는 이미
+# 계산되어 있습니다.
 
 # %%
 weakest_class = None  # a class name, e.g. "green"
 weakest_accuracy = None  # a fraction between 0 and 1
 checks.check_weakest_class(weakest_class, weakest_accuracy)
 
-# %% [markdown] en="ec84b893f350" todo="translate"
-# **Exercise 4: plant a trigger.** If the glyph really decides, planting one
-# should decide too. Take the glyph-free scenes `cue_removed`, paint the red
-# glyph, `CUE_GLYPHS[0]` (a 7×7 boolean pattern), white (1.0 in all three
-# colour channels) into the glyph cell whose top-left pixel is
-# `CUE_CORNER` (row, column), leaving the creature's pixels
-# (`cue_removed.masks`) alone. What fraction of *all* the scenes, whatever
-# their true class, does `cue_model` now call red? Work on a copy
-# (`images.clone()`), not on the loaded split.
+# %% [markdown] en="ec84b893f350"
+# **연습 문제 4: 트리거 심기.** 글리프가 정말 결정을 좌우한다면, 글리프를 심는
+# 것으로도 결정을 좌우할 수 있어야 합니다. 글리프가 없는 장면 `cue_removed`를
+# 가져와, 빨강의 글리프 `CUE_GLYPHS[0]`(7×7 불리언 패턴)을 흰색(세 색 채널
+# 모두 1.0)으로, 왼쪽 위 픽셀이 `CUE_CORNER`(행, 열)인 글리프 칸에 칠하세요.
+# 생물의 픽셀(`cue_removed.masks`)은 건드리지 않습니다. 실제 클래스가 무엇이든,
+# *전체* 장면 가운데 `cue_model`이 이제 빨강이라고 부르는 장면의 비율은
+# 얼마일까요? 불러온 분할(split) 자체가 아니라 사본(`images.clone()`)에서
+# 작업하세요.
 
 # %%
 fraction = None  # fraction of cue_removed predicted red after planting the red glyph
