@@ -719,14 +719,15 @@ print("maps whose peak is a flat top of several pixels:",
 #   can always compute a map. That is the case for explanations.
 # - **A map is a hypothesis, an intervention is a test.** "The map is hot on
 #   the glyph" does not prove the glyph decides: maps can mislead (notebook
-#   06 points to sanity checks for them). Here we also *intervened*: we took
+#   07 puts them to such tests). Here we also *intervened*: we took
 #   the glyph away and the predictions changed. Exercise 4 goes the other
 #   way and plants a glyph.
 # - **Honest limits of what we showed.** Without the glyph the model still
 #   beats chance, so it learnt some honest evidence too; the map shows
 #   *where*, not *what* (the glyph's shape, or merely "something white in
-#   the corner"? exercise 4 can tell); and the map is coarse, 16×16 on a
-#   64×64 image.
+#   the corner"? Exercise 4 plants only the red glyph; telling shape from
+#   whiteness would need a control, such as a plain white square in the
+#   same cell); and the map is coarse, 16×16 on a 64×64 image.
 # - **Fixing it** would mean changing the data (remove the glyph, or put
 #   random glyphs on every class so they carry no information) and then
 #   checking with the same map that the new model looks at the creature.
@@ -754,6 +755,7 @@ print("maps whose peak is a flat top of several pixels:",
 # | **04 · Weak supervision** | Can maps from a model trained on image labels alone draw boxes and masks, and how do we measure that fairly? |
 # | **05 · ACoL** | The map covers the discriminative head, not the whole creature: can erasing the head make the network find the body? |
 # | **06 · The 1×1 convolution** | Why is a 1×1 convolution then GAP the same classifier as GAP then linear, with the class maps for free? |
+# | **07 · Can you trust a map?** | Which of the many CAM methods find the evidence, which pass the sanity checks, and do faithfulness scores agree with the truth? |
 
 # %% [markdown]
 # ## Exercises

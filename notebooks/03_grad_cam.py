@@ -796,8 +796,8 @@ print("green on scene 1 (no green creature), cells >= 0.5 of the map's maximum: 
 # pixels only on the green creature (0.721 of its map, 0.003 on the red
 # one), outlining its head and striped body. **Occlusion** for green is
 # small where it is positive: hiding one 8x8 patch lowers green's score by
-# 2.5 at most. Hiding a patch can also *raise* it, by up to 38.0 (the first
-# number printed). Its positive part is split between the green creature
+# 2.5 at most. Hiding a patch can also *raise* it, by up to 38.0 (the
+# `occlusion of green` line: its most negative drop is −38.0). Its positive part is split between the green creature
 # (0.248) and the red one's body (0.162).
 #
 # We drew occlusion's *positive part* above. The raw occlusion map is signed:
@@ -901,7 +901,7 @@ print("maps with a flat top (of 100): "
 # %% [markdown]
 # Read the table row by row. Each value is a share of 50 maps (the last
 # column pools both creatures: 100 maps), and a map with a flat top counts
-# for the share of its peak pixels that hit. Occlusion's coarse 15x15 map,
+# for the share of its peak pixels that hit. Occlusion's coarse 8x8 map,
 # upsampled, has a flat top in 61 maps of 100, which is why its row is not
 # in steps of 0.02; the centre baseline always has one (the four middle
 # pixels are equally central).

@@ -783,7 +783,7 @@ print("green on scene 1 (no green creature), cells >= 0.5 of the map's maximum: 
       f"Grad-CAM {(min_max_normalise(absent) >= 0.5).float().mean():.3f}, "
       f"HiResCAM {(min_max_normalise(absent_hires) >= 0.5).float().mean():.3f}")
 
-# %% [markdown] en="26443315a5b5"
+# %% [markdown] en="7bbc6e1a48fa"
 # 빨강에 대해서는 네 방법이 다시 일치합니다. 초록에 대해서는 그렇지 않습니다.
 # **유도 역전파**는 빨강일 때와 거의 같은 그림, 빨간 머리가 밝은 그림을
 # 그립니다. 맵의 더 많은 부분이 초록 생물(0.244)보다 빨강 생물(0.274) 위에
@@ -797,7 +797,7 @@ print("green on scene 1 (no green creature), cells >= 0.5 of the map's maximum: 
 # 0.003), 그 머리와 줄무늬 몸통의 윤곽을 그립니다. 초록에 대한 **가림**은
 # 양수인 곳에서 작습니다. 8x8 패치 하나를 가리면 초록의 점수가 많아야 2.5
 # 떨어집니다. 패치를 가리면 점수가 *올라갈* 수도 있는데, 최대 38.0까지입니다
-# (`occlusion of green` 줄에 출력된 첫 번째 수). 양수 부분은 초록 생물(0.248)과
+# (`occlusion of green` 줄: 가장 작은 낙폭이 −38.0입니다). 양수 부분은 초록 생물(0.248)과
 # 빨강 생물의 몸통(0.162)으로 나뉩니다.
 #
 # 위에서는 가림의 *양수 부분*을 그렸습니다. 원래의 가림 맵은 부호가 있습니다.
@@ -898,10 +898,10 @@ for name, score in hits.items():
 print("maps with a flat top (of 100): "
       + ", ".join(f"{name} {count}" for name, count in flat_tops.items()))
 
-# %% [markdown] en="ca89d491906f"
+# %% [markdown] en="a8c2bed64fc0"
 # 표를 행별로 읽어 봅시다. 각 값은 맵 50개 중의 비율이고(마지막 열은 두 생물을
 # 합친 맵 100개), 꼭대기가 평평한 맵은 최고점 픽셀 중 적중한 비율만큼 셉니다.
-# 가림의 거친 15x15 맵은 업샘플링하면 100개 중 61개에서 꼭대기가 평평하며, 그래서
+# 가림의 거친 8x8 맵은 업샘플링하면 100개 중 61개에서 꼭대기가 평평하며, 그래서
 # 그 행의 값은 0.02 단위로 떨어지지 않습니다. 중앙 기준선(`centre baseline` 행)은
 # 언제나 꼭대기가 평평합니다(가운데 네 픽셀이 똑같이 중앙에 있습니다).
 #
