@@ -120,6 +120,31 @@ def test_every_message_has_a_korean_translation_with_the_same_placeholders(fresh
     assert not problems, "\n".join(problems)
 
 
+def test_no_message_is_built_inside_tr():
+    """``tr(f"...")``, ``tr("a" + b)`` or ``tr("...".format())`` escape the extraction (or never match).
+
+    ``tr`` takes a literal message, or a variable holding one that ``tr_noop`` marked where it was
+    defined (a class name, a title passed in); ``tr_noop`` takes a literal only.
+    """
+    import ast
+
+    calls, bad = 0, []
+    for folder in ("course_utils", "course_checks"):
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(), str(path))):
+                name = getattr(node.func, "id", None) if isinstance(node, ast.Call) else None
+                if name not in ("tr", "tr_noop"):
+                    continue
+                calls += 1
+                (argument,) = node.args
+                literal = isinstance(argument, ast.Constant) and isinstance(argument.value, str)
+                variable = isinstance(argument, (ast.Name, ast.Attribute, ast.Subscript))
+                if not (literal or (name == "tr" and variable)):
+                    bad.append(f"{path.relative_to(ROOT)}:{node.lineno}: {ast.unparse(node)[:80]}")
+    assert calls > 300
+    assert not bad, "\n".join(bad)
+
+
 def test_the_korean_translations_are_korean(korean):
     hangul = re.compile("[\uac00-\ud7a3]")
     without = [m.id for m in korean if m.id and m.string and _has_words(m.id)
