@@ -227,7 +227,7 @@ def box_of_mask(mask: Tensor) -> Tensor:
 
 
 def extra_pixel(convention: str) -> int:
-    """What ``convention`` adds to ``x1 - x0`` to make a width: 0 or 1 (see :data:`BOX_CONVENTIONS`).
+    """What ``convention`` adds to ``x1 - x0`` to make a width: 0 or 1 (:data:`BOX_CONVENTIONS`).
 
     An unknown convention is a clear error.
     """

@@ -107,12 +107,16 @@ def mask_edges(mask: Tensor) -> np.ndarray:
     outline drawn along them colours no pixel's centre.
     """
     padded = np.pad(mask.cpu().numpy(), 1)  # False all round: the border counts as outside
-    # Vertical sides: padded columns c and c + 1 differ -> the line x = c - 0.5, rows y - 0.5 .. y + 0.5.
+    def segments(x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray) -> np.ndarray:
+        return np.stack([np.stack([x0, y0], -1), np.stack([x1, y1], -1)], 1)
+
+    # Vertical sides: padded columns c and c + 1 differ -> the line x = c - 0.5, from row y - 0.5
+    # to y + 0.5.
     ys, xs = np.nonzero(padded[1:-1, 1:] != padded[1:-1, :-1])
-    vertical = np.stack([np.stack([xs - 0.5, ys - 0.5], -1), np.stack([xs - 0.5, ys + 0.5], -1)], 1)
+    vertical = segments(xs - 0.5, ys - 0.5, xs - 0.5, ys + 0.5)
     # Horizontal sides: padded rows r and r + 1 differ -> the line y = r - 0.5.
     ys, xs = np.nonzero(padded[1:, 1:-1] != padded[:-1, 1:-1])
-    horizontal = np.stack([np.stack([xs - 0.5, ys - 0.5], -1), np.stack([xs + 0.5, ys - 0.5], -1)], 1)
+    horizontal = segments(xs - 0.5, ys - 0.5, xs + 0.5, ys - 0.5)
     return np.concatenate([vertical, horizontal]).astype(np.float32)
 
 
@@ -125,11 +129,15 @@ class MaskOutline:
     pixels and in a legend on white paper.
     """
 
-    def __init__(self, ax: Axes, colour: str = "white", edge: str = "black", linewidth: float = 1.0) -> None:
-        self.under = ax.add_collection(LineCollection([], colors=edge, linewidths=linewidth + 1.2,
-                                                      capstyle="projecting"))
-        self.over = ax.add_collection(LineCollection([], colors=colour, linewidths=linewidth,
-                                                     capstyle="projecting"))
+    def __init__(
+        self, ax: Axes, colour: str = "white", edge: str = "black", linewidth: float = 1.0
+    ) -> None:
+        self.under = ax.add_collection(
+            LineCollection([], colors=edge, linewidths=linewidth + 1.2, capstyle="projecting")
+        )
+        self.over = ax.add_collection(
+            LineCollection([], colors=colour, linewidths=linewidth, capstyle="projecting")
+        )
 
     def show(self, mask: Tensor) -> np.ndarray:
         """Outline ``mask``; returns the segments drawn (:func:`mask_edges`)."""

@@ -94,9 +94,8 @@ COURSE_MODELS: dict[str, TrainConfig] = {
     # CAM's model and the held-out choice of ACoL again from other seeds (other initial weights,
     # other batch order, the same training scenes)
     **{f"gap_cnn_seed{s}": TrainConfig("GapCNN", seed=s) for s in EXTRA_SEEDS},
-    # the 1x1-conv head from a seed that no GapCNN uses: with seed s it would start from
-    # gap_cnn_seed{s}'s weights and take its steps (notebook 06, section 4), a twin again, not an
-    # independent run
+    # the 1x1-conv head from a seed that no GapCNN uses: from seed s it would start from
+    # gap_cnn_seed{s}'s weights and take its steps (notebook 06, section 4), the same run again
     f"conv_head_cnn_seed{CONV_HEAD_SEED}": TrainConfig("ConvHeadCNN", seed=CONV_HEAD_SEED),
     **{
         f"acol_{round(SELECTED_DELTA * 10):02d}_seed{s}": TrainConfig("ACoL", {"delta": SELECTED_DELTA}, seed=s)

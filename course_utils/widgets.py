@@ -199,11 +199,12 @@ class ThresholdExplorer(Explorer):
         self._suptitle = self.figure.suptitle("", fontsize=TITLE_SIZE + 1)
         predicted = "every component's box" if multi_contour else "the largest component's box"
         outline = self._outlines[0]
+        # the outline as drawn: the light line over its dark underlay
+        underlay = Stroke(linewidth=outline.under.get_linewidth()[0], foreground="black")
         self.figure.legend(
             handles=[
                 Line2D([], [], color=OUTLINE_COLOUR, linewidth=outline.over.get_linewidth()[0],
-                       path_effects=[Stroke(linewidth=outline.under.get_linewidth()[0], foreground="black"),
-                                     Normal()],
+                       path_effects=[underlay, Normal()],
                        label="mask: map >= t (outlined, colours as they are)"),
                 Patch(facecolor="black", alpha=DIM_ALPHA, label="map < t (dimmed)"),
                 Line2D([], [], color=GT_COLOUR, linewidth=2, label="ground-truth box"),

@@ -20,7 +20,8 @@ def test_best_iou_per_image_passes_the_convention_on_with_one_or_several_true_bo
     pred = torch.tensor([[0, 0, 2, 2], [5, 5, 6, 6]])
     image = torch.tensor([0, 0])
     for gt in (torch.tensor([[1, 1, 3, 3]]), [torch.tensor([[1, 1, 3, 3], [9, 9, 10, 10]])]):
-        # (0, 0, 2, 2) against (1, 1, 3, 3): 1 / 7 with exclusive corners, 4 / 14 the wsolevaluation way
+        # (0, 0, 2, 2) against (1, 1, 3, 3): 1 / 7 with exclusive corners, 4 / 14 the
+        # wsolevaluation way
         assert best_iou_per_image(pred, image, gt).item() == 1 / 7
         assert best_iou_per_image(pred, image, gt, convention="wsolevaluation").item() == 4 / 14
 

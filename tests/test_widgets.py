@@ -21,7 +21,12 @@ from course_utils.localization import box_ious_at_thresholds, largest_box, mask_
 from course_utils.maps import min_max_normalise, to_image  # noqa: E402
 from course_utils.models import ACoL, GapCNN  # noqa: E402
 from course_utils.live_figure import mask_edges  # noqa: E402
-from course_utils.scenes import CLASS_NAMES, HEAD_COLOURS, make_pair_scenes, make_scenes  # noqa: E402
+from course_utils.scenes import (  # noqa: E402
+    CLASS_NAMES,
+    HEAD_COLOURS,
+    make_pair_scenes,
+    make_scenes,
+)
 from matplotlib.colors import to_rgb, to_rgba  # noqa: E402
 
 
@@ -126,7 +131,8 @@ def test_threshold_slider_is_wired_to_the_callback(scenes, maps):
     overlay = explorer.figure.axes[0].images[-1]
     slider.value = 0.7
     assert explorer.result.threshold == 0.7
-    np.testing.assert_array_equal(overlay.get_array()[..., 3] > 0, ~threshold_map(explorer.maps[0], 0.7).numpy())
+    dimmed = ~threshold_map(explorer.maps[0], 0.7).numpy()  # the pixels outside the mask
+    np.testing.assert_array_equal(overlay.get_array()[..., 3] > 0, dimmed)
 
 
 def test_threshold_explorer_explains_bad_inputs(scenes, pairs, maps):
@@ -341,7 +347,8 @@ def test_threshold_explorer_says_what_its_colours_mean(scenes, maps):
         explorer = W.ThresholdExplorer(scenes, maps, multi_contour=multi_contour)
         (legend,) = explorer.figure.legends
         assert [t.get_text() for t in legend.get_texts()] == [
-            "mask: map >= t (outlined, colours as they are)", "map < t (dimmed)", "ground-truth box", box]
+            "mask: map >= t (outlined, colours as they are)", "map < t (dimmed)",
+            "ground-truth box", box]
         outline, dimmed = legend.legend_handles[:2]
         ax = explorer.figure.axes[0]
         under, over = ax.collections[-2:]
@@ -349,7 +356,8 @@ def test_threshold_explorer_says_what_its_colours_mean(scenes, maps):
         assert outline.get_linewidth() == over.get_linewidths()[0]
         assert to_rgba(dimmed.get_facecolor()) == (0.0, 0.0, 0.0, W.DIM_ALPHA)
         overlay = ax.images[-1].get_array()
-        assert (overlay[..., :3] == 0).all() and set(np.unique(overlay[..., 3])) <= {0.0, np.float32(W.DIM_ALPHA)}
+        assert (overlay[..., :3] == 0).all()  # black: darkens, never recolours
+        assert set(np.unique(overlay[..., 3])) <= {0.0, np.float32(W.DIM_ALPHA)}
 
 
 def test_threshold_explorer_never_paints_over_a_head(scenes, maps):
@@ -362,7 +370,8 @@ def test_threshold_explorer_never_paints_over_a_head(scenes, maps):
         for ax, mask, part in zip(explorer.figure.axes, explorer.result.masks, scenes.part_masks):
             alpha = ax.images[-1].get_array()[..., 3]
             assert (alpha[mask.numpy()] == 0).all()  # a head inside the mask: not covered at all
-            assert (alpha[(part & ~mask).numpy()] <= np.float32(W.DIM_ALPHA)).all()  # outside: dimmed, not hidden
+            # a head outside the mask: dimmed, not hidden
+            assert (alpha[(part & ~mask).numpy()] <= np.float32(W.DIM_ALPHA)).all()
             assert np.isin(ax.collections[-1].get_segments(), np.arange(-1, 65) + 0.5).all()
     head_colours = [to_rgb(tuple(c.tolist())) for c in HEAD_COLOURS]
     assert all(np.abs(np.subtract(to_rgb(W.OUTLINE_COLOUR), c)).max() > 0.3 for c in head_colours)
