@@ -18,6 +18,10 @@ Conventions, used by every function below:
   of the single pixel ``(x, y)`` is ``(x, y, x + 1, y + 1)``.
 - **No box** is :data:`NO_BOX` ``(0, 0, 0, 0)``: zero area, so its IoU with
   any box is 0. It is what an empty mask yields, and it never counts as a hit.
+- **Another convention**, for comparing with published numbers only:
+  ``convention="wsolevaluation"`` in :func:`box_area`, :func:`box_iou` and
+  the functions built on them measures the same corners the way Choe et
+  al.'s public wsolevaluation code does (see :data:`BOX_CONVENTIONS`).
 - **Masks** are bool tensors ``[H, W]`` or ``[N, H, W]``; **maps** are float
   tensors at image resolution (callers upsample first, see
   :mod:`course_utils.maps`).
@@ -40,6 +44,20 @@ from course_utils.errors import CourseValueError
 from course_utils.maps import min_max_normalise
 
 NO_BOX = (0, 0, 0, 0)
+
+BOX_CONVENTIONS = ("exclusive", "wsolevaluation")
+"""How a box's corners are turned into widths, heights and areas.
+
+- ``"exclusive"`` (the course's, and torchvision's): the width of
+  ``(x0, y0, x1, y1)`` is ``x1 - x0``, the pixels the box covers.
+- ``"wsolevaluation"``: the width is ``x1 - x0 + 1``, for the box and for
+  the overlap of two boxes. Choe et al.'s public evaluation code
+  (``calculate_multiple_iou``) counts this way although the boxes it builds
+  from a mask end one pixel *after* the component, as ours do; so every box
+  is scored one pixel wider and taller than it is. Its no-box
+  ``(0, 0, 0, 0)`` then covers the pixel ``(0, 0)``. Notebook 04 measures
+  what the convention does to MaxBoxAccV2.
+"""
 
 # 8-connectivity: pixels touching at a corner belong to the same component.
 # A thin diagonal stroke in a thresholded map is one object, not a string of
@@ -208,33 +226,56 @@ def box_of_mask(mask: Tensor) -> Tensor:
 # --- box overlap ---------------------------------------------------------------
 
 
-def box_area(boxes: Tensor) -> Tensor:
-    """Pixels covered by each box ``[..., 4]``: :math:`(x_1 - x_0)(y_1 - y_0)`."""
+def extra_pixel(convention: str) -> int:
+    """What ``convention`` adds to ``x1 - x0`` to make a width: 0 or 1 (:data:`BOX_CONVENTIONS`).
+
+    An unknown convention is a clear error.
+    """
+    if not isinstance(convention, str) or convention not in BOX_CONVENTIONS:
+        raise CourseValueError(f"convention must be one of {BOX_CONVENTIONS}, got {convention!r}")
+    return BOX_CONVENTIONS.index(convention)
+
+
+def box_area(boxes: Tensor, *, convention: str = "exclusive") -> Tensor:
+    """Pixels covered by each box ``[..., 4]``: :math:`(x_1 - x_0)(y_1 - y_0)`.
+
+    With ``convention="wsolevaluation"``: :math:`(x_1 - x_0 + 1)(y_1 - y_0 + 1)`.
+    """
+    extra = extra_pixel(convention)
     boxes = boxes.double()
-    return (boxes[..., 2] - boxes[..., 0]) * (boxes[..., 3] - boxes[..., 1])
+    return (boxes[..., 2] - boxes[..., 0] + extra) * (boxes[..., 3] - boxes[..., 1] + extra)
 
 
-def box_iou(boxes_a: Tensor, boxes_b: Tensor) -> Tensor:
+def box_iou(boxes_a: Tensor, boxes_b: Tensor, *, convention: str = "exclusive") -> Tensor:
     """Intersection over union of boxes ``[..., 4]``, broadcast like ``+`` (float64).
 
     .. math::
-        \\mathrm{IoU}(A, B) = \\frac{|A \\cap B|}{|A| + |B| - |A \\cap B|}
+        \\mathrm{IoU}(A, B) = \\frac{|A \\cap B|}{|A| + |B| - |A \\cap B|}, \\qquad
+        |A \\cap B| = w_\\cap h_\\cap, \\quad
+        w_\\cap = \\max\\big(0, \\min(x_1, x_1') - \\max(x_0, x_0') + e\\big)
 
+    with :math:`e = 0` for the course's exclusive corners (the default) and
+    :math:`e = 1` for ``convention="wsolevaluation"`` (see
+    :data:`BOX_CONVENTIONS`), the same :math:`e` in every width and height.
     Elementwise for two ``[N, 4]`` (result ``[N]``); pairwise with
     ``box_iou(a[:, None], b[None])`` (result ``[N, M]``). The same matrix as
     ``torchvision.ops.box_iou``: with exclusive ``x1, y1`` the width of a box
     is ``x1 - x0``, the continuous-coordinate formula torchvision uses. Unlike
     torchvision, two zero-area boxes give IoU 0, not NaN (0/0). float64
     keeps ratios such as 7/10 equal to the literal ``0.7``, so a box exactly
-    at an IoU threshold counts as a hit.
+    at an IoU threshold counts as a hit. Example: ``(0, 0, 2, 2)`` and
+    ``(1, 1, 3, 3)`` share one pixel of 4 + 4 - 1: IoU 1/7; counted the
+    wsolevaluation way they share 2 x 2 of 9 + 9 - 4: IoU 2/7.
     """
+    extra = extra_pixel(convention)
     check_box_coordinates(boxes_a, "boxes_a")
     check_box_coordinates(boxes_b, "boxes_b")
     a, b = boxes_a.double(), boxes_b.double()
-    width = (torch.minimum(a[..., 2], b[..., 2]) - torch.maximum(a[..., 0], b[..., 0])).clamp_min(0)
-    height = (torch.minimum(a[..., 3], b[..., 3]) - torch.maximum(a[..., 1], b[..., 1])).clamp_min(0)
+    width = torch.minimum(a[..., 2], b[..., 2]) - torch.maximum(a[..., 0], b[..., 0])
+    height = torch.minimum(a[..., 3], b[..., 3]) - torch.maximum(a[..., 1], b[..., 1])
+    width, height = (width + extra).clamp_min(0), (height + extra).clamp_min(0)
     intersection = width * height
-    union = box_area(a) + box_area(b) - intersection
+    union = box_area(a, convention=convention) + box_area(b, convention=convention) - intersection
     # Where the union is empty the intersection is too: 0 / 1 = 0 instead of 0 / 0.
     return intersection / torch.where(union > 0, union, torch.ones_like(union))
 
@@ -333,6 +374,8 @@ def best_iou_per_image(
     pred_image: Tensor,
     gt_boxes: Tensor | Sequence[Tensor] | BoxSets,
     gt_counts: Tensor | Sequence[int] | None = None,
+    *,
+    convention: str = "exclusive",
 ) -> Tensor:
     """Best IoU of each image's predicted boxes with its ground-truth box(es): ``[N]`` (float64).
 
@@ -345,14 +388,15 @@ def best_iou_per_image(
     in any form :func:`as_box_sets` reads (a list of ``[K_i, 4]``, or a padded
     ``[N, K, 4]`` with ``gt_counts``); the maximum over both sets is what
     Choe et al.'s wsolevaluation scores. An image without a predicted box
-    scores 0, as the no-box would.
+    scores 0, as the no-box would. ``convention`` is :func:`box_iou`'s.
     """
     sets = as_box_sets(gt_boxes, gt_counts)
     best = torch.zeros(sets.n, dtype=torch.float64, device=pred_boxes.device)
     if sets.one_per_image:
         # index_select, not gt[pred_image]: advanced indexing wakes torch's thread pool, which costs more
         # than this tiny gather (on a busy 2-core machine, 4 ms against 0.1 ms, per threshold).
-        iou = box_iou(pred_boxes, sets.boxes.index_select(0, pred_image))  # [K]: each box against its image's box
+        # [K]: each box against its image's box
+        iou = box_iou(pred_boxes, sets.boxes.index_select(0, pred_image), convention=convention)
         return best.scatter_reduce_(0, pred_image, iou, reduce="amax")
     # Several boxes: pair every predicted box with every ground-truth box of its image. The boxes of
     # image i are rows first[i] .. first[i] + count[i] - 1 of the flat tensor (sorted by image).
@@ -365,7 +409,7 @@ def best_iou_per_image(
     offset = torch.arange(len(pair_pred), device=pred_boxes.device) - torch.repeat_interleave(
         per_pred.cumsum(0) - per_pred, per_pred)
     pair_gt = first[pred_image][pair_pred] + offset
-    iou = box_iou(pred_boxes[pair_pred], gt[pair_gt])
+    iou = box_iou(pred_boxes[pair_pred], gt[pair_gt], convention=convention)
     return best.scatter_reduce_(0, pred_image[pair_pred], iou, reduce="amax")
 
 

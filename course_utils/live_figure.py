@@ -6,8 +6,8 @@ that the explorers read as what they show:
 - :func:`new_figure` and :func:`panels` make a figure outside pyplot (a
   notebook never shows it twice by itself), drawn by Agg;
 - :func:`freeze_layout` lays it out once, so an update only moves artists;
-- :class:`BoxPool` and :func:`rgba_where` move boxes and mask overlays in
-  place instead of drawing new ones;
+- :class:`BoxPool`, :func:`rgba_where` and :class:`MaskOutline` move boxes,
+  mask overlays and mask outlines in place instead of drawing new ones;
 - :func:`one_thread` runs an update's tiny tensor operations on one thread;
 - :class:`Explorer` wires controls to ``update`` and shows the figure in an
   ``ipywidgets.Output``, replacing the previous picture.
@@ -24,6 +24,7 @@ import torch
 from IPython import get_ipython
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from torch import Tensor
@@ -95,6 +96,55 @@ def rgba_where(mask: Tensor, rgb: tuple[float, float, float], alpha: float) -> n
     rgba[..., :3] = rgb
     rgba[..., 3] = mask.cpu().numpy() * alpha
     return rgba
+
+
+def mask_edges(mask: Tensor) -> np.ndarray:
+    """The outline of a mask ``[H, W]`` as unit segments ``[K, 2, 2]`` on the pixel grid.
+
+    One segment for every side that a True pixel shares with a False pixel
+    or with the image's border, in ``imshow``'s coordinates (pixel ``(x, y)``
+    spans ``x - 0.5 .. x + 0.5``). The segments run *between* pixels: an
+    outline drawn along them colours no pixel's centre.
+    """
+    padded = np.pad(mask.cpu().numpy(), 1)  # False all round: the border counts as outside
+    def segments(x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray) -> np.ndarray:
+        return np.stack([np.stack([x0, y0], -1), np.stack([x1, y1], -1)], 1)
+
+    # Vertical sides: padded columns c and c + 1 differ -> the line x = c - 0.5, from row y - 0.5
+    # to y + 0.5.
+    ys, xs = np.nonzero(padded[1:-1, 1:] != padded[1:-1, :-1])
+    vertical = segments(xs - 0.5, ys - 0.5, xs - 0.5, ys + 0.5)
+    # Horizontal sides: padded rows r and r + 1 differ -> the line y = r - 0.5.
+    ys, xs = np.nonzero(padded[1:, 1:-1] != padded[:-1, 1:-1])
+    horizontal = segments(xs - 0.5, ys - 0.5, xs + 0.5, ys - 0.5)
+    return np.concatenate([vertical, horizontal]).astype(np.float32)
+
+
+class MaskOutline:
+    """A mask's outline on one axes, moved in place: a thin light line over a darker, wider one.
+
+    Two line collections, not one with a path effect: a stroke drawn
+    segment by segment would paint each segment's dark edge over the end of
+    the one before. The dark underlay keeps the outline visible on light
+    pixels and in a legend on white paper.
+    """
+
+    def __init__(
+        self, ax: Axes, colour: str = "white", edge: str = "black", linewidth: float = 1.0
+    ) -> None:
+        self.under = ax.add_collection(
+            LineCollection([], colors=edge, linewidths=linewidth + 1.2, capstyle="projecting")
+        )
+        self.over = ax.add_collection(
+            LineCollection([], colors=colour, linewidths=linewidth, capstyle="projecting")
+        )
+
+    def show(self, mask: Tensor) -> np.ndarray:
+        """Outline ``mask``; returns the segments drawn (:func:`mask_edges`)."""
+        segments = mask_edges(mask)
+        self.under.set_segments(segments)
+        self.over.set_segments(segments)
+        return segments
 
 
 class Explorer:

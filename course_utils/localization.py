@@ -42,6 +42,7 @@ from torch import Tensor
 
 from course_utils.boxes import (  # noqa: F401  (re-exported: the notebooks import them from here)
     EIGHT_CONNECTED,
+    BOX_CONVENTIONS,
     EIGHT_CONNECTED_PER_IMAGE,
     NO_BOX,
     BoxSets,
@@ -52,6 +53,7 @@ from course_utils.boxes import (  # noqa: F401  (re-exported: the notebooks impo
     box_of_mask,
     component_boxes,
     connected_components,
+    extra_pixel,
     largest_box,
     largest_of_each_image,
     mask_to_boxes,
@@ -292,6 +294,7 @@ def box_ious_at_thresholds(
     cam_thresholds: Sequence[float] | Tensor | None = None,
     multi_contour: bool = True,
     gt_counts: Tensor | None = None,
+    convention: str = "exclusive",
 ) -> Tensor:
     """Best IoU of each image's predicted boxes with its box, at each threshold: ``[T, N]`` (float64).
 
@@ -308,9 +311,14 @@ def box_ious_at_thresholds(
     ``EIGHT_CONNECTED_PER_IMAGE``), and boxes come from row runs (see
     :func:`component_boxes`): 1,000 maps of 64x64 at 100 thresholds take
     about a second. Need both kinds? :func:`box_ious_both_ways` labels once.
+
+    ``convention="wsolevaluation"`` scores the same boxes with the IoU of
+    Choe et al.'s public code (one pixel added to every width and height, see
+    :data:`~course_utils.boxes.BOX_CONVENTIONS`), to compare with numbers
+    computed that way; the course's own numbers use the default.
     """
     way = "every" if multi_contour else "largest"
-    return _box_ious(maps, boxes, cam_thresholds, (way,), gt_counts)[way]
+    return _box_ious(maps, boxes, cam_thresholds, (way,), gt_counts, convention)[way]
 
 
 def box_ious_both_ways(
@@ -319,14 +327,15 @@ def box_ious_both_ways(
     *,
     cam_thresholds: Sequence[float] | Tensor | None = None,
     gt_counts: Tensor | None = None,
+    convention: str = "exclusive",
 ) -> tuple[Tensor, Tensor]:
     """``(every, largest)``: :func:`box_ious_at_thresholds` with ``multi_contour=True`` and ``False``.
 
     The labelling, the costly step, is shared, so this takes about half the
     time of two separate calls (MaxBoxAccV2 uses every component's box, the
-    original MaxBoxAcc only the largest one's).
+    original MaxBoxAcc only the largest one's). ``convention`` as there.
     """
-    ious = _box_ious(maps, boxes, cam_thresholds, ("every", "largest"), gt_counts)
+    ious = _box_ious(maps, boxes, cam_thresholds, ("every", "largest"), gt_counts, convention)
     return ious["every"], ious["largest"]
 
 
@@ -336,6 +345,7 @@ def _box_ious(
     cam_thresholds: Sequence[float] | Tensor | None,
     ways: tuple[str, ...],
     gt_counts: Tensor | None = None,
+    convention: str = "exclusive",
 ) -> dict[str, Tensor]:
     """The work of :func:`box_ious_at_thresholds`, for each of ``ways``: ``"every"`` component, the ``"largest"``."""
     _check_maps(maps)
@@ -343,6 +353,7 @@ def _box_ious(
     if sets.n != len(maps):
         raise CourseValueError(f"maps and boxes must have the same N (one per image), got {len(maps)} and {sets.n}")
     thresholds = _as_thresholds(cam_thresholds)
+    extra_pixel(convention)  # an unknown convention fails before the slow part
     n = len(maps)
     normalised = min_max_normalise(maps.detach()).cpu().numpy()
     gt = BoxSets(sets.boxes.detach().double().cpu(), sets.image.cpu(), n, sets.one_per_image)
@@ -350,9 +361,19 @@ def _box_ious(
     for k, t in enumerate(thresholds.tolist()):
         # A Python float keeps numpy comparing in the maps' dtype, exactly like threshold_map.
         predicted, sizes, image = component_boxes(torch.from_numpy(normalised >= t))
+        if extra_pixel(convention):
+            # An empty mask's no-box scores 0 in the course's convention, which is what an image
+            # without boxes gets anyway; counted the wsolevaluation way it is the pixel (0, 0),
+            # so it is scored like any other box.
+            empty = torch.bincount(image, minlength=n) == 0
+            if empty.any():
+                count = int(empty.sum())
+                predicted = torch.cat([predicted, torch.tensor([NO_BOX]).expand(count, 4)])
+                sizes = torch.cat([sizes, torch.zeros(count, dtype=sizes.dtype)])
+                image = torch.cat([image, empty.nonzero()[:, 0]])
         for way, ious in results.items():
             keep = slice(None) if way == "every" else largest_of_each_image(sizes, image, n)
-            ious[k] = best_iou_per_image(predicted[keep], image[keep], gt)
+            ious[k] = best_iou_per_image(predicted[keep], image[keep], gt, convention=convention)
     return results
 
 

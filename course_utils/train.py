@@ -80,6 +80,9 @@ SELECTED_DELTA = 0.4
 the seed-0 models of :data:`ACOL_DELTAS`, before any of them was scored on test; only it gets
 the extra seeds. The notebook checks that its held-out choice is this value."""
 
+CONV_HEAD_SEED = 3
+"""The seed of ``conv_head_cnn_seed3``, an independent run of the 1x1-conv head (notebook 06)."""
+
 PERMUTED_LABELS_SEED = 7
 """The seed that shuffles the labels of ``gap_cnn_permuted_labels``' training scenes."""
 
@@ -92,6 +95,9 @@ COURSE_MODELS: dict[str, TrainConfig] = {
     # CAM's model and the held-out choice of ACoL again from other seeds (other initial weights,
     # other batch order, the same training scenes)
     **{f"gap_cnn_seed{s}": TrainConfig("GapCNN", seed=s) for s in EXTRA_SEEDS},
+    # the 1x1-conv head from a seed that no GapCNN uses: from seed s it would start from
+    # gap_cnn_seed{s}'s weights and take its steps (notebook 06, section 4), the same run again
+    f"conv_head_cnn_seed{CONV_HEAD_SEED}": TrainConfig("ConvHeadCNN", seed=CONV_HEAD_SEED),
     **{
         f"acol_{round(SELECTED_DELTA * 10):02d}_seed{s}": TrainConfig("ACoL", {"delta": SELECTED_DELTA}, seed=s)
         for s in EXTRA_SEEDS

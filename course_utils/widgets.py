@@ -53,6 +53,7 @@ import numpy as np
 import torch
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
+from matplotlib.patheffects import Normal, Stroke
 from torch import Tensor, nn
 
 from course_utils.cam import class_activation_map, grad_cam
@@ -60,7 +61,16 @@ from course_utils.checks import describe
 from course_utils.errors import CourseValueError
 from course_utils.hooks import eval_mode
 from course_utils.language import tr, tr_noop
-from course_utils.live_figure import BoxPool, Explorer, freeze_layout, new_figure, one_thread, panels, rgba_where
+from course_utils.live_figure import (
+    BoxPool,
+    Explorer,
+    MaskOutline,
+    freeze_layout,
+    new_figure,
+    one_thread,
+    panels,
+    rgba_where,
+)
 from course_utils.localization import ThresholdResult, localize_at_threshold
 from course_utils.maps import min_max_normalise, to_image, upsample
 from course_utils.models import ACoL, ACoLOutput
@@ -100,8 +110,12 @@ __all__ = [
 MapMethod = Callable[[nn.Module, Tensor, int], Tensor]
 """``method(model, images, class_index) -> [N, h, w]``, e.g. :func:`course_utils.cam.class_activation_map`."""
 
-MASK_RGB = (0.99, 0.91, 0.14)  # viridis' top colour: the mask is "the map's high part"
-MASK_ALPHA = 0.45
+# The threshold explorer never paints over the mask: a coloured fill would hide a head of its
+# colour (yellow on the yellow class's head), and the classes are named by their heads' colours.
+# The pixels *outside* the mask are dimmed with black, which keeps every hue, and the mask gets
+# an outline in white, which is no class's colour.
+DIM_ALPHA = 0.6  # black at 60% over the pixels below the threshold, as in notebook 04's figures
+OUTLINE_COLOUR = "white"
 ERASED_ALPHA = 0.8  # erased cells are darkened almost to black: B cannot see them
 
 
@@ -162,6 +176,10 @@ class ThresholdExplorer(Explorer):
         threshold: the starting threshold, in [0, 1].
         multi_contour: draw every component's box (and score the best), or
             only the largest component's.
+
+    The mask is drawn without covering it: its outline in white, and the
+    pixels outside it dimmed. A head inside the mask keeps its colour, so
+    the class stays readable at every threshold.
     """
 
     def __init__(
@@ -177,20 +195,29 @@ class ThresholdExplorer(Explorer):
         self.maps = maps if maps.shape[-2:] == (height, width) else to_image(maps, (height, width))
         self.scenes, self.multi_contour = scenes, multi_contour
 
-        self.figure, axes = panels(n, ncols, extra_height=0.7)
-        self._overlays, self._gt, self._pred = [], [], []
+        self.figure, axes = panels(n, ncols, extra_height=0.95)
+        self._overlays, self._outlines, self._gt, self._pred = [], [], [], []
         for ax, image, box in zip(axes, scenes.images, scenes.boxes):
             show_image(image, ax, title=tr_noop("IoU"))
             self._overlays.append(ax.imshow(np.zeros((height, width, 4), np.float32), interpolation="nearest"))
+            self._outlines.append(MaskOutline(ax, OUTLINE_COLOUR))
             self._gt.append(draw_box(ax, box, GT_COLOUR))
             self._pred.append(BoxPool(ax, PRED_COLOUR, "--"))
         self._suptitle = self.figure.suptitle("", fontsize=TITLE_SIZE + 1)
         predicted = tr("every component's box") if multi_contour else tr("the largest component's box")
+        outline = self._outlines[0]
+        # the outline as drawn: the light line over its dark underlay
+        underlay = Stroke(linewidth=outline.under.get_linewidth()[0], foreground="black")
         self.figure.legend(
-            handles=[Patch(facecolor=MASK_RGB, alpha=MASK_ALPHA, label=tr("mask: map >= t")),
-                     Line2D([], [], color=GT_COLOUR, linewidth=2, label=tr("ground-truth box")),
-                     Line2D([], [], color=PRED_COLOUR, linewidth=2, linestyle="--", label=predicted)],
-            loc="outside lower center", ncols=3, fontsize=LABEL_SIZE, frameon=False,
+            handles=[
+                Line2D([], [], color=OUTLINE_COLOUR, linewidth=outline.over.get_linewidth()[0],
+                       path_effects=[underlay, Normal()],
+                       label=tr("mask: map >= t (outlined, colours as they are)")),
+                Patch(facecolor="black", alpha=DIM_ALPHA, label=tr("map < t (dimmed)")),
+                Line2D([], [], color=GT_COLOUR, linewidth=2, label=tr("ground-truth box")),
+                Line2D([], [], color=PRED_COLOUR, linewidth=2, linestyle="--", label=predicted),
+            ],
+            loc="outside lower center", ncols=2, fontsize=LABEL_SIZE, frameon=False,
         )
         self.result = self.update(threshold)
         freeze_layout(self.figure)
@@ -199,8 +226,11 @@ class ThresholdExplorer(Explorer):
         """Re-threshold the cached maps, move the masks and boxes in the figure, return what was drawn."""
         with one_thread():
             result = localize_at_threshold(self.maps, self.scenes.boxes, threshold, multi_contour=self.multi_contour)
-        for overlay, pool, mask, boxes, iou in zip(self._overlays, self._pred, result.masks, result.boxes, result.ious):
-            overlay.set_data(rgba_where(mask, MASK_RGB, MASK_ALPHA))
+        for overlay, outline, pool, mask, boxes, iou in zip(
+            self._overlays, self._outlines, self._pred, result.masks, result.boxes, result.ious
+        ):
+            overlay.set_data(rgba_where(~mask, (0.0, 0.0, 0.0), DIM_ALPHA))
+            outline.show(mask)
             pool.show(boxes)
             overlay.axes.title.set_text(tr("IoU {iou:.2f}").format(iou=iou))
         suptitle = tr("threshold t = {threshold:.2f}: mean IoU {iou:.2f}")

@@ -16,6 +16,16 @@ def test_best_iou_per_image_takes_each_images_best_box_and_zero_for_an_image_wit
     assert best[0] == max(box_iou(pred[:2], gt[0]).tolist())
 
 
+def test_best_iou_per_image_passes_the_convention_on_with_one_or_several_true_boxes():
+    pred = torch.tensor([[0, 0, 2, 2], [5, 5, 6, 6]])
+    image = torch.tensor([0, 0])
+    for gt in (torch.tensor([[1, 1, 3, 3]]), [torch.tensor([[1, 1, 3, 3], [9, 9, 10, 10]])]):
+        # (0, 0, 2, 2) against (1, 1, 3, 3): 1 / 7 with exclusive corners, 4 / 14 the
+        # wsolevaluation way
+        assert best_iou_per_image(pred, image, gt).item() == 1 / 7
+        assert best_iou_per_image(pred, image, gt, convention="wsolevaluation").item() == 4 / 14
+
+
 def test_best_iou_of_the_no_box_is_zero():
     assert best_iou_per_image(torch.tensor([NO_BOX]), torch.tensor([0]), torch.tensor([[0, 0, 4, 4]])).item() == 0
 

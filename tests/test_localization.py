@@ -31,14 +31,14 @@ def reference_component_boxes(mask: np.ndarray) -> tuple[list[tuple[int, ...]], 
     return boxes, sizes
 
 
-def reference_best_ious(maps, boxes, thresholds, multi_contour):
+def reference_best_ious(maps, boxes, thresholds, multi_contour, convention="exclusive"):
     """[T, N] best IoU per image and threshold, one image and one threshold at a time."""
     out = torch.zeros(len(thresholds), len(maps), dtype=torch.float64)
     for k, t in enumerate(thresholds):
         for i in range(len(maps)):
             mask = loc.threshold_map(maps[i], float(t))
             pred = loc.mask_to_boxes(mask, multi_contour=multi_contour)
-            out[k, i] = loc.box_iou(pred, boxes[i][None]).max()
+            out[k, i] = loc.box_iou(pred, boxes[i][None], convention=convention).max()
     return out
 
 
@@ -190,6 +190,22 @@ def test_box_iou_hand_cases():
     # overlap 1 pixel of 4 + 4 - 1; touching edges share no pixel; empty boxes: 0, not NaN; 70 / 100
     assert loc.box_iou(a, b).tolist() == pytest.approx([1 / 7, 0.0, 0.0, 0.7])
     assert loc.box_iou(a[3], b[3]).item() >= 0.7  # exactly at the threshold counts
+
+
+def test_box_iou_counted_the_wsolevaluation_way_hand_cases():
+    """The same corners as test_box_iou_hand_cases, each width and height one pixel larger."""
+    a = torch.tensor([[0, 0, 2, 2], [0, 0, 1, 1], [0, 0, 0, 0], [0, 0, 10, 10]])
+    b = torch.tensor([[1, 1, 3, 3], [1, 0, 2, 1], [0, 0, 0, 0], [0, 0, 10, 7]])
+    wsol = loc.box_iou(a, b, convention="wsolevaluation")
+    # 2x2 shared of 9 + 9 - 4; touching edges now share a 1x2 column of 4 + 4 - 2; the no-box is
+    # the pixel (0, 0), so two no-boxes coincide; 11x8 shared of 121 + 88 - 88
+    assert wsol.tolist() == pytest.approx([2 / 7, 1 / 3, 1.0, 8 / 11])
+    assert loc.box_area(a, convention="wsolevaluation").tolist() == [9.0, 4.0, 1.0, 121.0]
+    assert loc.box_iou(a, b, convention="exclusive").equal(loc.box_iou(a, b))  # the default
+    one_more = torch.tensor([0, 0, 1, 1])  # each end a pixel further, then counted exclusively
+    assert wsol[0] == loc.box_iou(a[0] + one_more, b[0] + one_more)
+    with pytest.raises(ValueError, match="convention must be one of"):
+        loc.box_iou(a, b, convention="inclusive")
 
 
 def test_pairwise_box_iou_by_broadcasting():
@@ -397,6 +413,11 @@ def test_fast_box_ious_match_the_image_by_image_loop(case):
     every, largest = loc.box_ious_both_ways(maps, boxes, cam_thresholds=thresholds)
     assert every.equal(reference_best_ious(maps, boxes, thresholds, True))
     assert largest.equal(reference_best_ious(maps, boxes, thresholds, False))
+    wsol = loc.box_ious_at_thresholds(
+        maps, boxes, cam_thresholds=thresholds, convention="wsolevaluation"
+    )
+    assert wsol.equal(reference_best_ious(maps, boxes, thresholds, True, "wsolevaluation"))
+    assert (wsol >= every - 1e-12).all()  # a box one pixel larger each way never overlaps less
 
 
 @settings(max_examples=40, deadline=None)
@@ -499,6 +520,7 @@ BOXES = torch.tensor([[0, 0, 2, 2], [1, 1, 3, 3]])
         (lambda: loc.connected_components(MASKS.float()), "bool tensor"),
         (lambda: loc.mask_to_boxes(MASKS), r"shape \[H, W\]"),
         (lambda: loc.box_iou(torch.tensor([2, 0, 1, 1]), BOXES), "x0 <= x1"),
+        (lambda: loc.box_ious_at_thresholds(MAPS, BOXES, convention="+1"), "convention must be"),
         (lambda: loc.gt_known_loc(BOXES, BOXES[:1]), "pred_boxes and gt_boxes must cover the same images"),
         (lambda: loc.top1_loc(torch.tensor([0]), torch.tensor([0, 1]), BOXES, BOXES), r"shape \[2\]"),
     ],

@@ -20,7 +20,14 @@ from course_utils.cam import class_activation_map, grad_cam  # noqa: E402
 from course_utils.localization import box_ious_at_thresholds, largest_box, mask_to_boxes, threshold_map  # noqa: E402
 from course_utils.maps import min_max_normalise, to_image  # noqa: E402
 from course_utils.models import ACoL, GapCNN  # noqa: E402
-from course_utils.scenes import CLASS_NAMES, make_pair_scenes, make_scenes  # noqa: E402
+from course_utils.live_figure import mask_edges  # noqa: E402
+from course_utils.scenes import (  # noqa: E402
+    CLASS_NAMES,
+    HEAD_COLOURS,
+    make_pair_scenes,
+    make_scenes,
+)
+from matplotlib.colors import to_rgb, to_rgba  # noqa: E402
 
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -93,10 +100,12 @@ def test_threshold_explorer_with_every_component(scenes, maps):
 def test_threshold_explorer_moves_its_artists_in_place(scenes, maps):
     explorer = W.ThresholdExplorer(scenes, maps, multi_contour=True)
     ax = explorer.figure.axes[0]
-    overlay, patches_before = ax.images[-1], list(ax.patches)
+    overlay, patches_before, lines_before = ax.images[-1], list(ax.patches), list(ax.collections)
     result = explorer.update(0.8)
     assert ax.images[-1] is overlay  # the same artist, new data
-    np.testing.assert_array_equal(overlay.get_array()[..., 3] > 0, result.masks[0].numpy())
+    np.testing.assert_array_equal(overlay.get_array()[..., 3] > 0, ~result.masks[0].numpy())
+    assert list(ax.collections) == lines_before  # the outline's lines, moved, not drawn anew
+    np.testing.assert_array_equal(ax.collections[-1].get_segments(), mask_edges(result.masks[0]))
     visible = [p for p in ax.patches if p.get_visible()]
     gt, *predicted = visible
     assert box_edges(gt) == shifted(scenes.boxes[0])
@@ -122,7 +131,8 @@ def test_threshold_slider_is_wired_to_the_callback(scenes, maps):
     overlay = explorer.figure.axes[0].images[-1]
     slider.value = 0.7
     assert explorer.result.threshold == 0.7
-    np.testing.assert_array_equal(overlay.get_array()[..., 3] > 0, threshold_map(explorer.maps[0], 0.7).numpy())
+    dimmed = ~threshold_map(explorer.maps[0], 0.7).numpy()  # the pixels outside the mask
+    np.testing.assert_array_equal(overlay.get_array()[..., 3] > 0, dimmed)
 
 
 def test_threshold_explorer_explains_bad_inputs(scenes, pairs, maps):
@@ -336,4 +346,46 @@ def test_threshold_explorer_says_what_its_colours_mean(scenes, maps):
     for multi_contour, box in ((False, "the largest component's box"), (True, "every component's box")):
         explorer = W.ThresholdExplorer(scenes, maps, multi_contour=multi_contour)
         (legend,) = explorer.figure.legends
-        assert [t.get_text() for t in legend.get_texts()] == ["mask: map >= t", "ground-truth box", box]
+        assert [t.get_text() for t in legend.get_texts()] == [
+            "mask: map >= t (outlined, colours as they are)", "map < t (dimmed)",
+            "ground-truth box", box]
+        outline, dimmed = legend.legend_handles[:2]
+        ax = explorer.figure.axes[0]
+        under, over = ax.collections[-2:]
+        assert to_rgb(outline.get_color()) == to_rgb(over.get_colors()[0]) == (1.0, 1.0, 1.0)
+        assert outline.get_linewidth() == over.get_linewidths()[0]
+        assert to_rgba(dimmed.get_facecolor()) == (0.0, 0.0, 0.0, W.DIM_ALPHA)
+        overlay = ax.images[-1].get_array()
+        assert (overlay[..., :3] == 0).all()  # black: darkens, never recolours
+        assert set(np.unique(overlay[..., 3])) <= {0.0, np.float32(W.DIM_ALPHA)}
+
+
+def test_threshold_explorer_never_paints_over_a_head(scenes, maps):
+    """Inside the mask the image is left as it is; outside it is only darkened, never recoloured.
+
+    The outline runs between pixels, and it is white, which is none of the classes' head colours.
+    """
+    for t in (0.0, 0.2, 0.5, 0.9):
+        explorer = W.ThresholdExplorer(scenes, maps, threshold=t)
+        for ax, mask, part in zip(explorer.figure.axes, explorer.result.masks, scenes.part_masks):
+            alpha = ax.images[-1].get_array()[..., 3]
+            assert (alpha[mask.numpy()] == 0).all()  # a head inside the mask: not covered at all
+            # a head outside the mask: dimmed, not hidden
+            assert (alpha[(part & ~mask).numpy()] <= np.float32(W.DIM_ALPHA)).all()
+            assert np.isin(ax.collections[-1].get_segments(), np.arange(-1, 65) + 0.5).all()
+    head_colours = [to_rgb(tuple(c.tolist())) for c in HEAD_COLOURS]
+    assert all(np.abs(np.subtract(to_rgb(W.OUTLINE_COLOUR), c)).max() > 0.3 for c in head_colours)
+
+
+def test_mask_edges_trace_the_outline_between_pixels():
+    mask = torch.zeros(4, 5, dtype=torch.bool)
+    mask[1:3, 1:3] = True  # a 2x2 square: 8 unit sides
+    mask[0, 4] = True  # a corner pixel: 4 sides, two of them on the image's border
+    edges = {tuple(map(tuple, s)) for s in mask_edges(mask).tolist()}
+    square = {((0.5, 0.5), (0.5, 1.5)), ((0.5, 1.5), (0.5, 2.5)), ((2.5, 0.5), (2.5, 1.5)),
+              ((2.5, 1.5), (2.5, 2.5)), ((0.5, 0.5), (1.5, 0.5)), ((1.5, 0.5), (2.5, 0.5)),
+              ((0.5, 2.5), (1.5, 2.5)), ((1.5, 2.5), (2.5, 2.5))}
+    corner = {((3.5, -0.5), (3.5, 0.5)), ((4.5, -0.5), (4.5, 0.5)), ((3.5, -0.5), (4.5, -0.5)),
+              ((3.5, 0.5), (4.5, 0.5))}
+    assert edges == square | corner and len(mask_edges(mask)) == 12
+    assert mask_edges(torch.zeros(3, 3, dtype=torch.bool)).shape == (0, 2, 2)
