@@ -1,4 +1,4 @@
-"""Notebook 05's CAM against ACoL on the test scenes: each model's maps, their tables, computed once.
+"""Notebook 05's CAM against ACoL on the test scenes: each model's maps and their tables.
 
 Scoring a model on the 1,000 test scenes means its maps and then its
 :class:`~course_utils.protocol.ScoreTables` (connected components at 100
@@ -52,7 +52,7 @@ BASELINES: dict[str, Callable[[], Tensor]] = {
 
 
 def true_class_maps(model: nn.Module, scenes: Scenes, chunk: int = CHUNK) -> dict[str, Tensor]:
-    """Image-sized maps ``[N, 64, 64]`` of each scene's true class (GT-known), ``chunk`` scenes a pass.
+    """Image-sized maps ``[N, 64, 64]`` of each scene's true class (GT-known), in chunks.
 
     - a :class:`~course_utils.models.GapCNN` (or any CAM model): ``"map"``, its CAM;
     - the few-shot :class:`~course_utils.models.MaskCNN`: ``"map"``, its mask map (no class);
@@ -60,7 +60,8 @@ def true_class_maps(model: nn.Module, scenes: Scenes, chunk: int = CHUNK) -> dic
       ``"A alone"``, classifier A's map :math:`M^A_c`; and ``"B right"`` ``[N]`` (bool),
       whether classifier B alone classifies the scene right.
 
-    Each map is upsampled bilinearly to the image (:func:`course_utils.maps.to_image`).
+    Each map is upsampled bilinearly to the image (:func:`course_utils.maps.to_image`);
+    ``chunk`` scenes go through the model at a time.
     """
     if not isinstance(chunk, int) or chunk < 1:
         raise CourseValueError(f"chunk must be a positive int, got {chunk!r}")
@@ -70,7 +71,8 @@ def true_class_maps(model: nn.Module, scenes: Scenes, chunk: int = CHUNK) -> dic
             if isinstance(model, ACoL):
                 out = model.run(images, labels)
                 rows = torch.arange(len(labels))
-                parts.append({"fused": to_image(out.fused), "A alone": to_image(out.maps_a[rows, labels]),
+                parts.append({"fused": to_image(out.fused),
+                              "A alone": to_image(out.maps_a[rows, labels]),
                               "B right": out.logits_b.argmax(1) == labels})
             elif isinstance(model, MaskCNN):
                 parts.append({"map": to_image(model(images))})
@@ -80,10 +82,12 @@ def true_class_maps(model: nn.Module, scenes: Scenes, chunk: int = CHUNK) -> dic
 
 
 def split_name(name: str) -> tuple[str, str]:
-    """``"acol_04:A alone"`` -> ``("acol_04", "A alone")``, with a clear error for anything else."""
+    """``"acol_04:A alone"`` -> ``("acol_04", "A alone")``; a clear error for anything else."""
     model, sep, kind = name.partition(":")
     if not sep or not model or not kind:
-        raise CourseValueError(f"a table's name is '<model>:<map>' or 'baseline:<name>', got {name!r}")
+        raise CourseValueError(
+            f"a table's name is '<model>:<map>' or 'baseline:<name>', got {name!r}"
+        )
     if model == "baseline" and kind not in BASELINES:
         raise CourseValueError(f"unknown baseline {kind!r}; expected one of {sorted(BASELINES)}")
     return model, kind
@@ -111,7 +115,9 @@ def comparison_tables(
     for model, kinds in by_model.items():
         if model == "baseline":
             for kind in kinds:
-                tables[f"{model}:{kind}"] = shared_map_tables(BASELINES[kind](), scenes.masks, scenes.boxes)
+                tables[f"{model}:{kind}"] = shared_map_tables(
+                    BASELINES[kind](), scenes.masks, scenes.boxes
+                )
                 bar.update()
             continue
         maps = true_class_maps(load(model), scenes)

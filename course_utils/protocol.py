@@ -96,8 +96,8 @@ class ScoreTables:
         """The tables of a subset of the scenes (``tables[:200]``, ``tables[indices]``)."""
         largest = None if self.largest_ious is None else self.largest_ious[:, index]
         return ScoreTables(
-            self.ious[:, index], self.true_pos[index], self.false_pos[index], self.foreground[index], largest,
-            self.iou_levels,
+            self.ious[:, index], self.true_pos[index], self.false_pos[index],
+            self.foreground[index], largest, self.iou_levels,
         )
 
     def floored(self, iou_levels: Sequence[float] = IOU_THRESHOLDS) -> ScoreTables:
@@ -106,14 +106,16 @@ class ScoreTables:
         .. math:: \\lfloor \\mathrm{IoU} \\rfloor_D = \\max\\,(\\{0\\} \\cup
             \\{\\delta \\in D : \\mathrm{IoU} \\ge \\delta\\})
 
-        :math:`[\\lfloor \\mathrm{IoU} \\rfloor_D \\ge \\delta] = [\\mathrm{IoU} \\ge \\delta]` for every
-        :math:`\\delta \\in D`, so MaxBoxAccV2 at the levels :math:`D` is unchanged; a table of
-        four values compresses far better than one of exact IoUs (the shipped tables are floored).
+        :math:`[\\lfloor \\mathrm{IoU} \\rfloor_D \\ge \\delta] = [\\mathrm{IoU} \\ge \\delta]`
+        for every :math:`\\delta \\in D`, so MaxBoxAccV2 at the levels :math:`D` is unchanged; a
+        table of four values compresses far better than one of exact IoUs (the shipped tables
+        are floored).
         """
         levels = _check_increasing_levels(iou_levels)
         if self.iou_levels is not None and not set(levels) <= set(self.iou_levels):
             raise CourseValueError(
-                f"these tables keep only the IoU levels {self.iou_levels}; cannot floor to {levels}"
+                f"these tables keep only the IoU levels {self.iou_levels}; "
+                f"cannot floor to {levels}"
             )
         largest = None if self.largest_ious is None else floor_to_levels(self.largest_ious, levels)
         return ScoreTables(floor_to_levels(self.ious, levels), self.true_pos, self.false_pos,
@@ -122,15 +124,19 @@ class ScoreTables:
 
 def _check_increasing_levels(iou_levels: Sequence[float]) -> tuple[float, ...]:
     levels = tuple(float(v) for v in iou_levels)
-    if not levels or any(not 0.0 < v <= 1.0 for v in levels) or list(levels) != sorted(set(levels)):
+    increasing = list(levels) == sorted(set(levels))
+    if not levels or any(not 0.0 < v <= 1.0 for v in levels) or not increasing:
         raise CourseValueError(
-            f"iou_levels must be strictly increasing IoU levels in (0, 1], e.g. (0.3, 0.5, 0.7); got {iou_levels!r}"
+            "iou_levels must be strictly increasing IoU levels in (0, 1], e.g. (0.3, 0.5, 0.7); "
+            f"got {iou_levels!r}"
         )
     return levels
 
 
 def floor_to_levels(ious: Tensor, iou_levels: Sequence[float] = IOU_THRESHOLDS) -> Tensor:
-    """Each IoU rounded down to the highest of ``iou_levels`` it reaches, 0 below them all (float64).
+    """Each IoU rounded down to the highest of ``iou_levels`` it reaches, 0 below them all.
+
+    Returns float64, the shape of ``ious``.
 
     .. math:: \\lfloor \\mathrm{IoU} \\rfloor_D = \\max\\,(\\{0\\} \\cup
         \\{\\delta \\in D : \\mathrm{IoU} \\ge \\delta\\})
@@ -201,7 +207,7 @@ COUNT_LIMIT = 2**16 - 1
 
 
 def save_score_tables(tables: Mapping[str, ScoreTables], path: str | Path) -> None:
-    """Write named tables of the *same* scenes to one compressed ``.npz``, IoUs floored to the levels.
+    """Write named tables of the *same* scenes to one compressed ``.npz``, IoUs floored.
 
     Stored, for ``M`` tables of ``N`` scenes at ``T`` thresholds: ``names [M]``;
     ``iou_levels [L]`` (:data:`~course_utils.localization.IOU_THRESHOLDS`);
@@ -211,17 +217,23 @@ def save_score_tables(tables: Mapping[str, ScoreTables], path: str | Path) -> No
     :func:`load_score_tables` reads it back.
     """
     if not isinstance(tables, Mapping) or not tables:
-        raise CourseValueError(f"tables must be a non-empty mapping name -> ScoreTables, got {describe(tables)}")
+        raise CourseValueError(
+            f"tables must be a non-empty mapping name -> ScoreTables, got {describe(tables)}"
+        )
     items = list(tables.items())
     first = items[0][1]
     for name, t in items:
         if not isinstance(name, str) or not isinstance(t, ScoreTables):
-            raise CourseValueError(f"tables must map str names to ScoreTables, got {name!r}: {describe(t)}")
+            raise CourseValueError(
+                f"tables must map str names to ScoreTables, got {name!r}: {describe(t)}"
+            )
         if t.ious.shape != first.ious.shape or not torch.equal(t.foreground, first.foreground):
             raise CourseValueError(f"{name!r} is not scored on the same scenes as {items[0][0]!r}")
     floored = [t.floored(IOU_THRESHOLDS) for _, t in items]
     levels = torch.tensor((0.0, *IOU_THRESHOLDS), dtype=torch.float64)
-    reached = torch.stack([torch.searchsorted(levels, t.ious.contiguous(), right=True) - 1 for t in floored])
+    # how many levels each IoU reaches: the index of its floored value among (0, *levels)
+    reached = torch.stack([torch.searchsorted(levels, t.ious.contiguous(), right=True) - 1
+                           for t in floored])
 
     def counts(values: Tensor, what: str) -> np.ndarray:
         if (values != values.round()).any() or values.min() < 0 or values.max() > COUNT_LIMIT:
@@ -240,10 +252,12 @@ def save_score_tables(tables: Mapping[str, ScoreTables], path: str | Path) -> No
 
 
 def load_score_tables(path: str | Path) -> dict[str, ScoreTables]:
-    """The tables written by :func:`save_score_tables`, by name, in float64, IoUs floored to the levels."""
+    """The tables written by :func:`save_score_tables`, by name (float64; IoUs floored)."""
     path = Path(path)
     if not path.exists():
-        raise FileNotFoundError(f"no score tables at {path}; regenerate data/ with `make checkpoints`")
+        raise FileNotFoundError(
+            f"no score tables at {path}; regenerate data/ with `make checkpoints`"
+        )
     with np.load(path, allow_pickle=False) as z:
         levels = tuple(float(v) for v in z["iou_levels"])
         values = torch.tensor((0.0, *levels), dtype=torch.float64)
@@ -262,7 +276,9 @@ AGREEMENT_SHARE = 1e-3
 """:func:`tables_agree`'s default: at most this share of the table entries may differ."""
 
 
-def tables_agree(first: ScoreTables, second: ScoreTables, *, max_share: float = AGREEMENT_SHARE) -> bool:
+def tables_agree(
+    first: ScoreTables, second: ScoreTables, *, max_share: float = AGREEMENT_SHARE
+) -> bool:
     """Whether two tables of the same maps agree, up to the maps' float rounding.
 
     The same scenes (equal ``foreground``), and at most ``max_share`` of the
@@ -278,9 +294,11 @@ def tables_agree(first: ScoreTables, second: ScoreTables, *, max_share: float = 
     """
     if not 0.0 <= max_share < 1.0:
         raise CourseValueError(f"max_share must lie in [0, 1), got {max_share}")
-    if first.ious.shape != second.ious.shape or not torch.equal(first.foreground, second.foreground):
+    same_scenes = torch.equal(first.foreground, second.foreground)
+    if first.ious.shape != second.ious.shape or not same_scenes:
         return False
-    shared = [v for v in (first.iou_levels or IOU_THRESHOLDS) if v in (second.iou_levels or IOU_THRESHOLDS)]
+    second_levels = second.iou_levels or IOU_THRESHOLDS
+    shared = [v for v in (first.iou_levels or IOU_THRESHOLDS) if v in second_levels]
     if not shared:
         return False
     entries = (
@@ -312,10 +330,11 @@ def max_box_acc_v2_from_tables(
     :func:`course_utils.localization.box_accuracy_from_ious` ``.amax(1).mean()``.
     A bootstrap resample is a row of counts: scene :math:`i` drawn :math:`w_i` times.
     """
-    if tables.iou_levels is not None and not set(map(float, iou_thresholds)) <= set(tables.iou_levels):
+    levels = tables.iou_levels
+    if levels is not None and not set(map(float, iou_thresholds)) <= set(levels):
         raise CourseValueError(
-            f"these tables hold IoUs rounded down to the levels {tables.iou_levels}: they cannot score "
-            f"the IoU levels {tuple(iou_thresholds)}"
+            f"these tables hold IoUs rounded down to the levels {levels}: "
+            f"they cannot score the IoU levels {tuple(iou_thresholds)}"
         )
     if weights is None:
         return box_accuracy_from_ious(tables.ious, iou_thresholds).amax(dim=1).mean()

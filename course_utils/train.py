@@ -122,7 +122,8 @@ TABLES_STEP = "test_score_tables"
 """The name of the step that writes ``data/test_score_tables.npz`` (for ``--only``)."""
 TEST_TABLES: tuple[str, ...] = (
     *(f"{name}:map" for name in ["gap_cnn", *(f"gap_cnn_seed{s}" for s in EXTRA_SEEDS)]),
-    *(f"{_acol_name(SELECTED_DELTA, s)}:{kind}" for s in (0, *EXTRA_SEEDS) for kind in ("fused", "A alone")),
+    *(f"{_acol_name(SELECTED_DELTA, s)}:{kind}"
+      for s in (0, *EXTRA_SEEDS) for kind in ("fused", "A alone")),
     f"{_acol_name(PXAP_DELTA)}:fused",
     "few_shot_mask_cnn:map",
     "baseline:centre Gaussian",
@@ -265,7 +266,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", type=Path, default=DATA_DIR)
     parser.add_argument("--only", nargs="*", choices=[*sorted(COURSE_MODELS), TABLES_STEP],
-                        help=f"train only these models (and/or only rewrite the {TABLES_STEP} step)")
+                        help=f"train only these models (and/or rerun only the {TABLES_STEP} step)")
     args = parser.parse_args(argv)
     data_dir: Path = args.data_dir
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -343,7 +344,7 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def write_test_tables(data_dir: Path, test: Scenes, manifest: dict) -> None:
-    """Score :data:`TEST_TABLES` on the test scenes and write them, with their sha256, to ``data/``."""
+    """Score :data:`TEST_TABLES` on the test scenes; write them and their sha256 to ``data/``."""
     from course_utils.checkpoints import load_model  # noqa: PLC0415  (keeps train's imports light)
     from course_utils.comparison import TABLES_FILE, comparison_tables  # noqa: PLC0415
     from course_utils.protocol import save_score_tables  # noqa: PLC0415
