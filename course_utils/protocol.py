@@ -22,7 +22,11 @@ Everything is computed from :class:`ScoreTables`: for each scene, its best
 box IoU at each threshold and its pixel counts at each threshold. Those
 tables are the costly part (connected components at 100 thresholds); every
 score, every resample and every subset of scenes is then a weighted sum over
-them and costs next to nothing.
+them and costs next to nothing. So they can be computed once and shipped:
+:func:`save_score_tables` and :func:`load_score_tables` store them compactly
+(each IoU rounded down to the IoU levels, :meth:`ScoreTables.floored`), and
+:func:`tables_agree` tells whether tables recomputed on another machine are
+the shipped ones up to float rounding (:mod:`course_utils.comparison`).
 """
 
 from __future__ import annotations

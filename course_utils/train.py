@@ -7,9 +7,10 @@ minute on two CPU cores), measures its test accuracy, and writes
 - ``data/<name>.pt``: the weights (a plain ``state_dict``, so
   ``torch.load(..., weights_only=True)`` can read it safely);
 - ``data/*_scenes.npz``: the frozen evaluation scenes;
-- ``data/test_score_tables.npz``: the score tables of notebook 05's
-  comparison on the test scenes (:data:`TEST_TABLES`, a last step with its
-  own progress bar; ``--only test_score_tables`` reruns just that step);
+- ``data/heldout_score_tables.npz`` and ``data/test_score_tables.npz``: the
+  score tables of notebook 05's comparison on the held-out and the test
+  scenes (:data:`SCORE_TABLES`; a last step with its own progress bars,
+  ``--only score_tables`` reruns just that step);
 - ``data/manifest.json``: for each file its sha256, and for each model its
   class, configuration and test accuracy.
 
@@ -118,8 +119,12 @@ def _acol_name(delta: float, seed: int = 0) -> str:
     return f"acol_{round(delta * 10):02d}" + (f"_seed{seed}" if seed else "")
 
 
-TABLES_STEP = "test_score_tables"
-"""The name of the step that writes ``data/test_score_tables.npz`` (for ``--only``)."""
+HELDOUT_TABLES: tuple[str, ...] = (
+    *(f"{_acol_name(d)}:fused" for d in ACOL_DELTAS),
+    "gap_cnn:map",
+)
+"""What notebook 05 scores on the 400 held-out scenes to choose delta: the fused map of each
+delta's seed-0 ACoL, and CAM for reference."""
 TEST_TABLES: tuple[str, ...] = (
     *(f"{name}:map" for name in ["gap_cnn", *(f"gap_cnn_seed{s}" for s in EXTRA_SEEDS)]),
     *(f"{_acol_name(SELECTED_DELTA, s)}:{kind}"
@@ -132,6 +137,13 @@ TEST_TABLES: tuple[str, ...] = (
 """What notebook 05 scores on the 1,000 test scenes (see :mod:`course_utils.comparison`): CAM and
 the held-out ACoL (fused map and classifier A alone) from each seed, PxAP's choice of delta, the
 few-shot model and the two baselines."""
+SCORE_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "heldout_score_tables.npz": ("heldout", HELDOUT_TABLES),
+    "test_score_tables.npz": ("test", TEST_TABLES),
+}
+"""The shipped files of score tables: file name -> (split, the tables' names)."""
+TABLES_STEP = "score_tables"
+"""The name of the step that writes the :data:`SCORE_TABLES` files (for ``--only``)."""
 
 
 def permute_labels(scenes: Scenes, seed: int) -> Scenes:
@@ -279,7 +291,8 @@ def main(argv: list[str] | None = None) -> None:
     if steps == [TABLES_STEP]:  # nothing to train: score the shipped models on the shipped scenes
         from course_utils.checkpoints import verified_path  # noqa: PLC0415
 
-        splits = {"test_scenes.npz": load_scenes(verified_path("test_scenes.npz", data_dir))}
+        names = {f"{split}_scenes.npz" for split, _ in SCORE_TABLES.values()}
+        splits = {name: load_scenes(verified_path(name, data_dir)) for name in sorted(names)}
     else:
         splits = make_splits(data_dir)
         for name in SPLITS:
@@ -338,27 +351,31 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{name:>14}: test accuracy {result['test_accuracy']:.3f}, trained in {seconds:.0f} s")
     manifest_path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     if TABLES_STEP in steps:  # after the manifest: the step loads the models it lists, verified
-        write_test_tables(data_dir, test, manifest)
+        write_score_tables(data_dir, splits, manifest)
         manifest_path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     print(f"wrote {manifest_path}")
 
 
-def write_test_tables(data_dir: Path, test: Scenes, manifest: dict) -> None:
-    """Score :data:`TEST_TABLES` on the test scenes; write them and their sha256 to ``data/``."""
+def write_score_tables(data_dir: Path, splits: dict[str, Scenes], manifest: dict) -> None:
+    """Score each file of :data:`SCORE_TABLES` on its split; write it and its sha256 to ``data/``.
+
+    ``splits`` maps a split's file name (``"test_scenes.npz"``) to its scenes as shipped.
+    """
     from course_utils.checkpoints import load_model  # noqa: PLC0415  (keeps train's imports light)
-    from course_utils.comparison import TABLES_FILE, comparison_tables  # noqa: PLC0415
+    from course_utils.comparison import comparison_tables  # noqa: PLC0415
     from course_utils.protocol import save_score_tables  # noqa: PLC0415
 
-    start = time.perf_counter()
     def load(name: str) -> nn.Module:
         return load_model(name, data_dir)
 
-    tables = comparison_tables(TEST_TABLES, test, load=load)
-    path = data_dir / TABLES_FILE
-    save_score_tables(tables, path)
-    manifest["files"][path.name] = sha256(path)
-    print(f"{TABLES_STEP:>14}: {len(tables)} tables of {len(test)} test scenes "
-          f"in {time.perf_counter() - start:.0f} s, {path.stat().st_size / 2**10:.0f} KiB")
+    for file_name, (split, names) in SCORE_TABLES.items():
+        start = time.perf_counter()
+        scenes = splits[f"{split}_scenes.npz"]
+        path = data_dir / file_name
+        save_score_tables(comparison_tables(names, scenes, load=load, desc=file_name), path)
+        manifest["files"][path.name] = sha256(path)
+        print(f"{file_name:>14}: {len(names)} tables of {len(scenes)} {split} scenes "
+              f"in {time.perf_counter() - start:.0f} s, {path.stat().st_size / 2**10:.0f} KiB")
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ import torch
 from course_utils.checkpoints import DATA_DIR, load_manifest, load_model, load_split
 from course_utils.comparison import (
     BASELINES,
-    TABLES_FILE,
+    TABLE_FILES,
     comparison_tables,
     load_comparison_tables,
     split_name,
@@ -19,7 +19,7 @@ from course_utils.errors import CourseValueError
 from course_utils.maps import to_image
 from course_utils.protocol import load_score_tables, score_tables, shared_map_tables, tables_agree
 from course_utils.scenes import make_scenes
-from course_utils.train import COURSE_MODELS, TEST_TABLES, TrainConfig, build_model
+from course_utils.train import COURSE_MODELS, SCORE_TABLES, TrainConfig, build_model
 
 
 @pytest.fixture(scope="module")
@@ -83,27 +83,36 @@ def test_table_names_say_what_was_scored():
 
 
 def test_the_course_tables_name_shipped_models_or_baselines():
-    for name in TEST_TABLES:
-        model, _ = split_name(name)
-        assert model == "baseline" or model in COURSE_MODELS, name
-    assert len(set(TEST_TABLES)) == len(TEST_TABLES)
+    assert {TABLE_FILES[split] for split, _ in SCORE_TABLES.values()} == set(SCORE_TABLES)
+    for _, names in SCORE_TABLES.values():
+        for name in names:
+            model, _ = split_name(name)
+            assert model == "baseline" or model in COURSE_MODELS, name
+        assert len(set(names)) == len(names)
 
 
-def test_the_shipped_tables_are_the_course_tables_and_agree_with_the_code():
-    shipped = load_comparison_tables()
-    assert list(shipped) == list(TEST_TABLES)
-    assert TABLES_FILE in load_manifest()["files"]
-    test = load_split("test")
-    assert torch.equal(shipped["gap_cnn:map"].foreground, test.masks.flatten(1).sum(1).double())
-    first = test[:200]  # a table's rows are scenes: its first 200 are the first 200 scenes'
-    for name in ("gap_cnn:map", "acol_04:A alone", "baseline:centre Gaussian"):
+@pytest.mark.parametrize("split, spot_checks", [
+    ("test", ("gap_cnn:map", "acol_04:A alone", "baseline:centre Gaussian")),
+    ("heldout", ("acol_07:fused",)),
+])
+def test_the_shipped_tables_are_the_course_tables_and_agree_with_the_code(split, spot_checks):
+    shipped = load_comparison_tables(split)
+    assert list(shipped) == list(SCORE_TABLES[TABLE_FILES[split]][1])
+    assert TABLE_FILES[split] in load_manifest()["files"]
+    scenes = load_split(split)
+    for tables in shipped.values():
+        assert torch.equal(tables.foreground, scenes.masks.flatten(1).sum(1).double())
+    first = scenes[:100]  # a table's rows are scenes: its first 100 are the first 100 scenes'
+    for name in spot_checks:
         model, kind = split_name(name)
         if model == "baseline":
             here = shared_map_tables(BASELINES[kind](), first.masks, first.boxes)
         else:
             maps = true_class_maps(load_model(model), first)[kind]
             here = score_tables(maps, first.masks, first.boxes)
-        assert tables_agree(here, shipped[name][:200]), name
+        assert tables_agree(here, shipped[name][:100]), name
+    with pytest.raises(CourseValueError, match="no shipped tables"):
+        load_comparison_tables("train")
 
 
 def test_the_train_step_writes_the_tables_and_their_checksum_only(tmp_path, monkeypatch):
@@ -112,14 +121,16 @@ def test_the_train_step_writes_the_tables_and_their_checksum_only(tmp_path, monk
     for name in ("manifest.json", "test_scenes.npz", "gap_cnn.pt"):
         shutil.copy(DATA_DIR / name, tmp_path / name)
     before = json.loads((tmp_path / "manifest.json").read_text())
-    monkeypatch.setattr(train, "TEST_TABLES", ("gap_cnn:map", "baseline:whole image"))
+    file_name = TABLE_FILES["test"]
+    names = ("gap_cnn:map", "baseline:whole image")
+    monkeypatch.setattr(train, "SCORE_TABLES", {file_name: ("test", names)})
     train.main(["--data-dir", str(tmp_path), "--only", train.TABLES_STEP])
     after = json.loads((tmp_path / "manifest.json").read_text())
     assert after["models"] == before["models"]
-    others = [k for k in after["files"] if k != TABLES_FILE]
+    others = [k for k in after["files"] if k != file_name]  # the scenes are read, not rewritten
     assert {k: after["files"][k] for k in others} == {k: before["files"][k] for k in others}
-    assert set(after["files"]) == set(before["files"]) | {TABLES_FILE}
-    assert after["files"][TABLES_FILE] == train.sha256(tmp_path / TABLES_FILE)
-    written = load_score_tables(tmp_path / TABLES_FILE)
-    assert list(written) == ["gap_cnn:map", "baseline:whole image"]
+    assert set(after["files"]) == set(before["files"]) | {file_name}
+    assert after["files"][file_name] == train.sha256(tmp_path / file_name)
+    written = load_score_tables(tmp_path / file_name)
+    assert list(written) == list(names)
     assert tables_agree(written["gap_cnn:map"], load_comparison_tables()["gap_cnn:map"])
