@@ -22,14 +22,20 @@ Everything is computed from :class:`ScoreTables`: for each scene, its best
 box IoU at each threshold and its pixel counts at each threshold. Those
 tables are the costly part (connected components at 100 thresholds); every
 score, every resample and every subset of scenes is then a weighted sum over
-them and costs next to nothing.
+them and costs next to nothing. So they can be computed once and shipped:
+:func:`save_score_tables` and :func:`load_score_tables` store them compactly
+(each IoU rounded down to the IoU levels, :meth:`ScoreTables.floored`), and
+:func:`tables_agree` tells whether tables recomputed on another machine are
+the shipped ones up to float rounding (:mod:`course_utils.comparison`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -72,6 +78,10 @@ class ScoreTables:
     foreground: Tensor  #: ``[N]`` float64 (whole numbers)
     #: ``[T, N]`` float64, the largest component's IoU (the original MaxBoxAcc), if asked for
     largest_ious: Tensor | None = None
+    #: ``None``: ``ious`` are the exact IoUs. Else the IoU levels they were rounded down to
+    #: (:meth:`floored`): each entry is the highest level it reaches, or 0; enough for
+    #: MaxBoxAccV2 at those levels and at no other.
+    iou_levels: tuple[float, ...] | None = None
 
     def __post_init__(self) -> None:
         t, n = self.ious.shape if self.ious.dim() == 2 else (None, None)
@@ -90,8 +100,57 @@ class ScoreTables:
         """The tables of a subset of the scenes (``tables[:200]``, ``tables[indices]``)."""
         largest = None if self.largest_ious is None else self.largest_ious[:, index]
         return ScoreTables(
-            self.ious[:, index], self.true_pos[index], self.false_pos[index], self.foreground[index], largest
+            self.ious[:, index], self.true_pos[index], self.false_pos[index],
+            self.foreground[index], largest, self.iou_levels,
         )
+
+    def floored(self, iou_levels: Sequence[float] = IOU_THRESHOLDS) -> ScoreTables:
+        """The same tables with every IoU rounded down to the highest of ``iou_levels`` it reaches.
+
+        .. math:: \\lfloor \\mathrm{IoU} \\rfloor_D = \\max\\,(\\{0\\} \\cup
+            \\{\\delta \\in D : \\mathrm{IoU} \\ge \\delta\\})
+
+        :math:`[\\lfloor \\mathrm{IoU} \\rfloor_D \\ge \\delta] = [\\mathrm{IoU} \\ge \\delta]`
+        for every :math:`\\delta \\in D`, so MaxBoxAccV2 at the levels :math:`D` is unchanged; a
+        table of four values compresses far better than one of exact IoUs (the shipped tables
+        are floored).
+        """
+        levels = _check_increasing_levels(iou_levels)
+        if self.iou_levels is not None and not set(levels) <= set(self.iou_levels):
+            raise CourseValueError(
+                f"these tables keep only the IoU levels {self.iou_levels}; "
+                f"cannot floor to {levels}"
+            )
+        largest = None if self.largest_ious is None else floor_to_levels(self.largest_ious, levels)
+        return ScoreTables(floor_to_levels(self.ious, levels), self.true_pos, self.false_pos,
+                           self.foreground, largest, levels)
+
+
+def _check_increasing_levels(iou_levels: Sequence[float]) -> tuple[float, ...]:
+    levels = tuple(float(v) for v in iou_levels)
+    increasing = list(levels) == sorted(set(levels))
+    if not levels or any(not 0.0 < v <= 1.0 for v in levels) or not increasing:
+        raise CourseValueError(
+            "iou_levels must be strictly increasing IoU levels in (0, 1], e.g. (0.3, 0.5, 0.7); "
+            f"got {iou_levels!r}"
+        )
+    return levels
+
+
+def floor_to_levels(ious: Tensor, iou_levels: Sequence[float] = IOU_THRESHOLDS) -> Tensor:
+    """Each IoU rounded down to the highest of ``iou_levels`` it reaches, 0 below them all.
+
+    Returns float64, the shape of ``ious``.
+
+    .. math:: \\lfloor \\mathrm{IoU} \\rfloor_D = \\max\\,(\\{0\\} \\cup
+        \\{\\delta \\in D : \\mathrm{IoU} \\ge \\delta\\})
+    """
+    levels = _check_increasing_levels(iou_levels)
+    if not isinstance(ious, Tensor) or not ious.is_floating_point():
+        raise CourseValueError(f"ious must be a float tensor, got {describe(ious)}")
+    values = torch.tensor((0.0, *levels), dtype=torch.float64)
+    reached = (ious.double()[..., None] >= values[1:]).sum(-1)  # how many levels each IoU reaches
+    return values[reached]
 
 
 def score_tables(
@@ -147,6 +206,113 @@ def shared_map_tables(
     return ScoreTables(ious, true_pos, false_pos, masks.flatten(1).sum(1).double().cpu())
 
 
+COUNT_LIMIT = 2**16 - 1
+"""Pixel counts are stored as uint16: at most 65,535 pixels per scene (a 64x64 scene has 4,096)."""
+
+
+def save_score_tables(tables: Mapping[str, ScoreTables], path: str | Path) -> None:
+    """Write named tables of the *same* scenes to one compressed ``.npz``, IoUs floored.
+
+    Stored, for ``M`` tables of ``N`` scenes at ``T`` thresholds: ``names [M]``;
+    ``iou_levels [L]`` (:data:`~course_utils.localization.IOU_THRESHOLDS`);
+    ``levels_reached [M, T, N]`` uint8, how many of the levels each IoU reaches
+    (:meth:`ScoreTables.floored`); ``true_pos``, ``false_pos [M, N, T]`` and
+    ``foreground [N]`` as uint16. The largest component's IoUs are not stored.
+    :func:`load_score_tables` reads it back.
+    """
+    if not isinstance(tables, Mapping) or not tables:
+        raise CourseValueError(
+            f"tables must be a non-empty mapping name -> ScoreTables, got {describe(tables)}"
+        )
+    items = list(tables.items())
+    first = items[0][1]
+    for name, t in items:
+        if not isinstance(name, str) or not isinstance(t, ScoreTables):
+            raise CourseValueError(
+                f"tables must map str names to ScoreTables, got {name!r}: {describe(t)}"
+            )
+        if t.ious.shape != first.ious.shape or not torch.equal(t.foreground, first.foreground):
+            raise CourseValueError(f"{name!r} is not scored on the same scenes as {items[0][0]!r}")
+    floored = [t.floored(IOU_THRESHOLDS) for _, t in items]
+    levels = torch.tensor((0.0, *IOU_THRESHOLDS), dtype=torch.float64)
+    # how many levels each IoU reaches: the index of its floored value among (0, *levels)
+    reached = torch.stack([torch.searchsorted(levels, t.ious.contiguous(), right=True) - 1
+                           for t in floored])
+
+    def counts(values: Tensor, what: str) -> np.ndarray:
+        if (values != values.round()).any() or values.min() < 0 or values.max() > COUNT_LIMIT:
+            raise CourseValueError(f"{what} must be whole pixel counts in 0..{COUNT_LIMIT}")
+        return values.to(torch.int64).numpy().astype(np.uint16)
+
+    np.savez_compressed(
+        path,
+        names=np.array([name for name, _ in items]),
+        iou_levels=np.array(IOU_THRESHOLDS, dtype=np.float64),
+        levels_reached=reached.numpy().astype(np.uint8),
+        true_pos=counts(torch.stack([t.true_pos for t in floored]), "true_pos"),
+        false_pos=counts(torch.stack([t.false_pos for t in floored]), "false_pos"),
+        foreground=counts(first.foreground, "foreground"),
+    )
+
+
+def load_score_tables(path: str | Path) -> dict[str, ScoreTables]:
+    """The tables written by :func:`save_score_tables`, by name (float64; IoUs floored)."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(
+            f"no score tables at {path}; regenerate data/ with `make checkpoints`"
+        )
+    with np.load(path, allow_pickle=False) as z:
+        levels = tuple(float(v) for v in z["iou_levels"])
+        values = torch.tensor((0.0, *levels), dtype=torch.float64)
+        reached = torch.from_numpy(z["levels_reached"].astype(np.int64))
+        true_pos = torch.from_numpy(z["true_pos"].astype(np.float64))
+        false_pos = torch.from_numpy(z["false_pos"].astype(np.float64))
+        foreground = torch.from_numpy(z["foreground"].astype(np.float64))
+        names = [str(name) for name in z["names"]]
+    return {
+        name: ScoreTables(values[reached[m]], true_pos[m], false_pos[m], foreground, None, levels)
+        for m, name in enumerate(names)
+    }
+
+
+AGREEMENT_SHARE = 1e-3
+""":func:`tables_agree`'s default: at most this share of the table entries may differ."""
+
+
+def tables_agree(
+    first: ScoreTables, second: ScoreTables, *, max_share: float = AGREEMENT_SHARE
+) -> bool:
+    """Whether two tables of the same maps agree, up to the maps' float rounding.
+
+    The same scenes (equal ``foreground``), and at most ``max_share`` of the
+    entries differing: of the IoU levels reached (both tables floored to the
+    levels they share) and of the two pixel-count tables, each counted
+    separately. Exact equality is too strict across machines: CPUs with other
+    vector kernels round the convolutions differently in the last bits, and
+    a map value that close to one of the 100 thresholds falls on the other
+    side of it (measured: AVX2 against ``ATEN_CPU_CAPABILITY=default``, a
+    few dozen of the 200,000 pixel counts of one model's 1,000 test maps, by
+    a pixel or two; no IoU level). A change in the code that makes the maps
+    (another upsampling, another normalisation) changes far more.
+    """
+    if not 0.0 <= max_share < 1.0:
+        raise CourseValueError(f"max_share must lie in [0, 1), got {max_share}")
+    same_scenes = torch.equal(first.foreground, second.foreground)
+    if first.ious.shape != second.ious.shape or not same_scenes:
+        return False
+    second_levels = second.iou_levels or IOU_THRESHOLDS
+    shared = [v for v in (first.iou_levels or IOU_THRESHOLDS) if v in second_levels]
+    if not shared:
+        return False
+    entries = (
+        (first.floored(shared).ious, second.floored(shared).ious),
+        (first.true_pos, second.true_pos),
+        (first.false_pos, second.false_pos),
+    )
+    return all((a != b).double().mean().item() <= max_share for a, b in entries)
+
+
 def _check_weights(weights: Tensor, n: int) -> Tensor:
     if not isinstance(weights, Tensor) or weights.dim() != 2 or weights.shape[1] != n:
         raise CourseValueError(f"weights must be a tensor [B, N] with N = {n} scenes, got {describe(weights)}")
@@ -168,6 +334,12 @@ def max_box_acc_v2_from_tables(
     :func:`course_utils.localization.box_accuracy_from_ious` ``.amax(1).mean()``.
     A bootstrap resample is a row of counts: scene :math:`i` drawn :math:`w_i` times.
     """
+    levels = tables.iou_levels
+    if levels is not None and not set(map(float, iou_thresholds)) <= set(levels):
+        raise CourseValueError(
+            f"these tables hold IoUs rounded down to the levels {levels}: "
+            f"they cannot score the IoU levels {tuple(iou_thresholds)}"
+        )
     if weights is None:
         return box_accuracy_from_ious(tables.ious, iou_thresholds).amax(dim=1).mean()
     w = _check_weights(weights, len(tables))

@@ -7,6 +7,10 @@ minute on two CPU cores), measures its test accuracy, and writes
 - ``data/<name>.pt``: the weights (a plain ``state_dict``, so
   ``torch.load(..., weights_only=True)`` can read it safely);
 - ``data/*_scenes.npz``: the frozen evaluation scenes;
+- ``data/heldout_score_tables.npz`` and ``data/test_score_tables.npz``: the
+  score tables of notebook 05's comparison on the held-out and the test
+  scenes (:data:`SCORE_TABLES`; a last step with its own progress bars,
+  ``--only score_tables`` reruns just that step);
 - ``data/manifest.json``: for each file its sha256, and for each model its
   class, configuration and test accuracy.
 
@@ -83,6 +87,10 @@ the extra seeds. The notebook checks that its held-out choice is this value."""
 CONV_HEAD_SEED = 3
 """The seed of ``conv_head_cnn_seed3``, an independent run of the 1x1-conv head (notebook 06)."""
 
+PXAP_DELTA = 0.9
+"""The erase threshold chosen by PxAP on the held-out split (notebook 05, section 7); it is scored
+on test with its one seed, and the notebook checks that its held-out choice is this value."""
+
 PERMUTED_LABELS_SEED = 7
 """The seed that shuffles the labels of ``gap_cnn_permuted_labels``' training scenes."""
 
@@ -112,6 +120,37 @@ COURSE_MODELS: dict[str, TrainConfig] = {
 """The shipped checkpoints. ``acol_07`` is ACoL trained with erase threshold delta = 0.7.
 ``gap_cnn_permuted_labels`` is GapCNN trained on scenes whose labels were shuffled
 (:func:`permute_labels`): what it learnt says nothing about the creatures."""
+
+
+def _acol_name(delta: float, seed: int = 0) -> str:
+    return f"acol_{round(delta * 10):02d}" + (f"_seed{seed}" if seed else "")
+
+
+HELDOUT_TABLES: tuple[str, ...] = (
+    *(f"{_acol_name(d)}:fused" for d in ACOL_DELTAS),
+    "gap_cnn:map",
+)
+"""What notebook 05 scores on the 400 held-out scenes to choose delta: the fused map of each
+delta's seed-0 ACoL, and CAM for reference."""
+TEST_TABLES: tuple[str, ...] = (
+    *(f"{name}:map" for name in ["gap_cnn", *(f"gap_cnn_seed{s}" for s in EXTRA_SEEDS)]),
+    *(f"{_acol_name(SELECTED_DELTA, s)}:{kind}"
+      for s in (0, *EXTRA_SEEDS) for kind in ("fused", "A alone")),
+    f"{_acol_name(PXAP_DELTA)}:fused",
+    "few_shot_mask_cnn:map",
+    "baseline:centre Gaussian",
+    "baseline:whole image",
+)
+"""What notebook 05 scores on the 1,000 test scenes (see :mod:`course_utils.comparison`): CAM and
+the held-out ACoL (fused map and classifier A alone) from each seed, PxAP's choice of delta, the
+few-shot model and the two baselines."""
+SCORE_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "heldout_score_tables.npz": ("heldout", HELDOUT_TABLES),
+    "test_score_tables.npz": ("test", TEST_TABLES),
+}
+"""The shipped files of score tables: file name -> (split, the tables' names)."""
+TABLES_STEP = "score_tables"
+"""The name of the step that writes the :data:`SCORE_TABLES` files (for ``--only``)."""
 
 
 def permute_labels(scenes: Scenes, seed: int) -> Scenes:
@@ -246,7 +285,8 @@ def _save(model: nn.Module, name: str, result: dict, data_dir: Path, manifest: d
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", type=Path, default=DATA_DIR)
-    parser.add_argument("--only", nargs="*", choices=sorted(COURSE_MODELS), help="train only these models")
+    parser.add_argument("--only", nargs="*", choices=[*sorted(COURSE_MODELS), TABLES_STEP],
+                        help=f"train only these models (and/or rerun only the {TABLES_STEP} step)")
     args = parser.parse_args(argv)
     data_dir: Path = args.data_dir
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -255,12 +295,19 @@ def main(argv: list[str] | None = None) -> None:
 
     manifest_path = data_dir / "manifest.json"
     manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() and args.only else {"files": {}, "models": {}}
-    splits = make_splits(data_dir)
-    for name in SPLITS:
-        manifest["files"][name] = sha256(data_dir / name)
+    steps = args.only or [*COURSE_MODELS, TABLES_STEP]
+    if steps == [TABLES_STEP]:  # nothing to train: score the shipped models on the shipped scenes
+        from course_utils.checkpoints import verified_path  # noqa: PLC0415
+
+        names = {f"{split}_scenes.npz" for split, _ in SCORE_TABLES.values()}
+        splits = {name: load_scenes(verified_path(name, data_dir)) for name in sorted(names)}
+    else:
+        splits = make_splits(data_dir)
+        for name in SPLITS:
+            manifest["files"][name] = sha256(data_dir / name)
     test = splits["test_scenes.npz"]
     train_sets: dict[str, Scenes] = {}
-    for name in args.only or COURSE_MODELS:
+    for name in (step for step in steps if step != TABLES_STEP):
         config = COURSE_MODELS[name]
         key = json.dumps([config.scenes, config.n_train, config.permute_labels_seed], sort_keys=True)
         if config.supervision == "mask":
@@ -311,7 +358,32 @@ def main(argv: list[str] | None = None) -> None:
         _save(model, name, result, data_dir, manifest)
         print(f"{name:>14}: test accuracy {result['test_accuracy']:.3f}, trained in {seconds:.0f} s")
     manifest_path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    if TABLES_STEP in steps:  # after the manifest: the step loads the models it lists, verified
+        write_score_tables(data_dir, splits, manifest)
+        manifest_path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     print(f"wrote {manifest_path}")
+
+
+def write_score_tables(data_dir: Path, splits: dict[str, Scenes], manifest: dict) -> None:
+    """Score each file of :data:`SCORE_TABLES` on its split; write it and its sha256 to ``data/``.
+
+    ``splits`` maps a split's file name (``"test_scenes.npz"``) to its scenes as shipped.
+    """
+    from course_utils.checkpoints import load_model  # noqa: PLC0415  (keeps train's imports light)
+    from course_utils.comparison import comparison_tables  # noqa: PLC0415
+    from course_utils.protocol import save_score_tables  # noqa: PLC0415
+
+    def load(name: str) -> nn.Module:
+        return load_model(name, data_dir)
+
+    for file_name, (split, names) in SCORE_TABLES.items():
+        start = time.perf_counter()
+        scenes = splits[f"{split}_scenes.npz"]
+        path = data_dir / file_name
+        save_score_tables(comparison_tables(names, scenes, load=load, desc=file_name), path)
+        manifest["files"][path.name] = sha256(path)
+        print(f"{file_name:>14}: {len(names)} tables of {len(scenes)} {split} scenes "
+              f"in {time.perf_counter() - start:.0f} s, {path.stat().st_size / 2**10:.0f} KiB")
 
 
 if __name__ == "__main__":

@@ -422,9 +422,9 @@ def _check_acol_explorer(page: Page) -> None:
     from course_utils.checkpoints import load_model, load_split
     from course_utils.widgets import ACoLExplorer
 
-    # The explorer of notebook 05 (its EXPLORER_SCENES: the scenes where classifier B is surest,
-    # median and least sure, among the first 200), rebuilt in this process.
-    expected = ACoLExplorer(load_model("acol_05"), load_split("test")[[157, 194, 100]])
+    # The explorer of notebook 05 (its EXPLORER_SCENES: the scenes where classifier B's logit
+    # margin is largest, median and smallest, among the first 200), rebuilt in this process.
+    expected = ACoLExplorer(load_model("acol_05"), load_split("test")[[157, 138, 100]])
     widget = _widget(page, "delta")
     widget.scroll_into_view_if_needed()
     readout = widget.locator(".widget-readout")

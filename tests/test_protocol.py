@@ -168,3 +168,84 @@ def test_largest_component_boxes_centres_and_centroids():
     values = torch.tensor([0.0, 1.0, 2.0, 3.0])
     mean, low, high = weighted_mean_interval(values, resample_weights(4, 500))
     assert mean == 1.5 and 0.0 <= low < mean < high <= 3.0
+
+
+def test_floor_to_levels_rounds_each_iou_down_to_the_highest_level_it_reaches():
+    from course_utils.protocol import floor_to_levels
+
+    ious = torch.tensor([0.0, 0.29, 0.3, 0.49, 0.5, 0.6999, 0.7, 1.0], dtype=torch.float64)
+    assert floor_to_levels(ious).tolist() == [0.0, 0.0, 0.3, 0.3, 0.5, 0.5, 0.7, 0.7]
+    # an IoU of exactly 7/10, computed from whole pixel counts, reaches the level 0.7
+    exact = torch.tensor([70 / 100, 69 / 100], dtype=torch.float64)
+    assert floor_to_levels(exact).tolist() == [0.7, 0.5]
+    with pytest.raises(CourseValueError, match="strictly increasing"):
+        floor_to_levels(ious, (0.5, 0.3))
+    with pytest.raises(CourseValueError, match="float tensor"):
+        floor_to_levels(torch.tensor([1, 0]))
+
+
+def test_floored_tables_score_maxboxaccv2_exactly_and_no_other_level(tables):
+    floored = tables.floored()
+    assert floored.iou_levels == (0.3, 0.5, 0.7)
+    assert set(floored.ious.unique().tolist()) <= {0.0, 0.3, 0.5, 0.7}
+    weights = resample_weights(len(tables), 50)
+    assert torch.equal(max_box_acc_v2_from_tables(floored), max_box_acc_v2_from_tables(tables))
+    assert torch.equal(max_box_acc_v2_from_tables(floored, weights),
+                       max_box_acc_v2_from_tables(tables, weights))
+    assert torch.equal(max_box_acc_v2_from_tables(floored, iou_thresholds=(0.5,)),
+                       max_box_acc_v2_from_tables(tables, iou_thresholds=(0.5,)))
+    assert torch.equal(pxap_from_tables(floored), pxap_from_tables(tables))
+    assert floored[:5].iou_levels == floored.iou_levels  # a subset keeps what it knows
+    with pytest.raises(CourseValueError, match="cannot score the IoU levels"):
+        max_box_acc_v2_from_tables(floored, iou_thresholds=(0.4,))
+    with pytest.raises(CourseValueError, match="cannot floor to"):
+        floored.floored((0.4,))
+
+
+def test_saved_tables_load_back_floored_with_their_names_in_order(tables, maps, scenes, tmp_path):
+    from course_utils.protocol import load_score_tables, save_score_tables
+
+    other = score_tables(maps.flip(-1), scenes.masks, scenes.boxes)
+    save_score_tables({"b": tables, "a": other}, tmp_path / "t.npz")
+    back = load_score_tables(tmp_path / "t.npz")
+    assert list(back) == ["b", "a"]
+    for name, original in (("b", tables), ("a", other)):
+        assert torch.equal(back[name].ious, original.floored().ious)
+        assert torch.equal(back[name].true_pos, original.true_pos)
+        assert torch.equal(back[name].false_pos, original.false_pos)
+        assert torch.equal(back[name].foreground, original.foreground)
+        assert back[name].iou_levels == (0.3, 0.5, 0.7) and back[name].largest_ious is None
+        assert pxap_from_tables(back[name]).item() == pxap_from_tables(original).item()
+    with pytest.raises(CourseValueError, match="not scored on the same scenes"):
+        save_score_tables({"b": tables, "a": tables[:10]}, tmp_path / "u.npz")
+    fractional = ScoreTables(tables.ious, tables.true_pos + 0.5, tables.false_pos,
+                             tables.foreground)
+    with pytest.raises(CourseValueError, match="whole pixel counts"):
+        save_score_tables({"x": fractional}, tmp_path / "u.npz")
+    with pytest.raises(CourseValueError, match="non-empty mapping"):
+        save_score_tables({}, tmp_path / "u.npz")
+    with pytest.raises(FileNotFoundError, match="make checkpoints"):
+        load_score_tables(tmp_path / "missing.npz")
+
+
+def test_tables_agree_up_to_a_few_entries_and_not_beyond(tables):
+    from course_utils.protocol import tables_agree
+
+    n_entries = tables.true_pos.numel()
+    assert tables_agree(tables, tables) and tables_agree(tables, tables.floored())
+
+    def with_counts_changed(k: int) -> ScoreTables:
+        true_pos = tables.true_pos.clone()
+        true_pos.view(-1)[:k] += 1  # k entries one pixel off, as float rounding in the maps does
+        return ScoreTables(tables.ious, true_pos, tables.false_pos, tables.foreground)
+
+    share = 0.01
+    assert tables_agree(tables, with_counts_changed(int(share * n_entries)), max_share=share)
+    too_many = with_counts_changed(int(share * n_entries) + 1)
+    assert not tables_agree(tables, too_many, max_share=share)
+    shifted = ScoreTables(tables.ious.roll(1, dims=1), tables.true_pos, tables.false_pos,
+                          tables.foreground)
+    assert not tables_agree(tables, shifted)  # other boxes: other IoU levels on many scenes
+    assert not tables_agree(tables, tables[:10])  # other scenes
+    with pytest.raises(CourseValueError, match="max_share"):
+        tables_agree(tables, tables, max_share=1.0)
