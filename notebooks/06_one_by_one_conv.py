@@ -873,15 +873,16 @@ checks.check_equivalent_heads(answer)
 # No self-check for these: they are questions to explore, each a step
 # beyond the course.
 #
-# 1. **A real replication.** Train a `conv_head_cnn` with another seed and
-#    repeat sections 5 and 6 (about half a minute on two cores):
-#    `config = dataclasses.replace(COURSE_MODELS["conv_head_cnn"], seed=1)`,
+# 1. **How wide is the seed spread?** Section 5 compares one other seed of
+#    each head, and the pointing game moved most. Train more seeds of
+#    either head, e.g.
+#    `config = dataclasses.replace(COURSE_MODELS["conv_head_cnn"], seed=4)`,
 #    then `model = build_model(config)` and `train(model, scenes, config)`
 #    from `course_utils.train`, with the training scenes
 #    `make_scenes(config.n_train, TRAIN_SEED)` (`make_scenes` from
-#    `course_utils.scenes`, `TRAIN_SEED` from `course_utils.train`). How far apart are the weights now? Do the maps
-#    still correlate, and do MaxBoxAccV2 and PxAP move more or less than the
-#    few thousandths of section 5?
+#    `course_utils.scenes`, `TRAIN_SEED` from `course_utils.train`). Is the
+#    gap between the two heads' pointing-game scores larger than the spread
+#    between seeds of one head?
 # 2. **A sanity check.** Following Adebayo et al., replace
 #    `conv_model.classifier.weight` with random numbers of the same scale,
 #    then also the last backbone block's, and watch the maps and the

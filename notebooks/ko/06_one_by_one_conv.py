@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown] en="4ec812809856" todo="update"
+# %% [markdown] en="4ec812809856"
 # # 06 · 클래스 맵 헤드로서의 1×1 합성곱
 #
 # ## 이 노트북의 목표
@@ -63,7 +63,7 @@
 # 1. 손으로 하는 1×1 합성곱
 # 2. 클래스 맵이 헤드에서 나온다
 # 3. 하나의 함수, 두 헤드: 가중치 옮기기
-# 4. 함께 제공되는 쌍둥이: 한 번의 학습, 두 번의 계산
+# 4. 함께 제공되는 한 쌍: 한 번의 학습, 두 번의 계산
 # 5. 독립적으로 학습한 헤드들: 숫자로
 # 6. 독립적으로 학습한 헤드들: 그림으로
 # 7. 미끄러지는 분류기
@@ -96,94 +96,6 @@
 #   Object Localization Methods Right.* CVPR. (MaxBoxAccV2, PxAP)
 #
 # 코스를 마친 뒤에 읽을 목록은 맨 끝에 따로 절을 두었습니다.
-#
-# <!-- English now (revise the Korean above to say this, then delete
-# this comment and the cell's todo):
-#
-# # 06 · The 1×1 convolution as a class-map head
-#
-# ## Aim of this notebook
-#
-# Notebook 02 found the class activation map hidden inside a classifier: with
-# global average pooling (GAP) followed by one linear layer, the class score
-# is the average of a map $M_c(x, y)$, and we had to fish the feature maps
-# out of the network to compute it. This notebook turns the head around. Put
-# the linear layer *before* the pooling, as a 1×1 convolution with one output
-# channel per class, and the network computes the class maps itself, in its
-# forward pass; GAP then averages each map into its score. We show that the
-# two heads are the same function, first on a tiny tensor and then on the
-# course's models, compare the maps of independently trained models with
-# the two heads, and then close the course. Said plainly from the start:
-# the shipped `gap_cnn` and `conv_head_cnn` are *one training run computed
-# twice* (same seed, same batches, and, by the equivalence below, the same
-# steps), so their agreement shows the equivalence at work, not two
-# independent witnesses; a `conv_head_cnn` trained from another seed is
-# the independent witness.
-#
-# ### Learning goals
-#
-# After this notebook you can
-#
-# - explain a 1×1 convolution as one linear layer applied at every position,
-#   count its parameters, and write a linear layer's weights as a 1×1
-#   convolution's;
-# - derive why "GAP, then linear" and "1×1 convolution, then GAP" compute
-#   the same scores with the same weights, and say which changes to the head
-#   (a bias, a ReLU, max pooling) keep or break that;
-# - read the class maps straight off a network's head, without hooks, and
-#   check numerically that they are CAM;
-# - compare two models' maps with the measures of notebook 04 (MaxBoxAccV2,
-#   PxAP, mean map by region) and with a correlation, and tell a real
-#   replication from a shared random seed;
-# - say what the course taught and where to read on: Grad-CAM++, Score-CAM,
-#   LayerCAM, sanity checks for saliency maps, and fair WSOL evaluation.
-#
-# ### Contents
-#
-# **Theory**
-# 1. A 1×1 convolution is a linear layer at every position
-# 2. The Network-in-Network head: 1×1 convolution, then GAP
-# 3. The same function as GAP then linear
-# 4. What changes, and what breaks the equivalence
-#
-# **Practical**
-# 1. A 1×1 convolution by hand
-# 2. The class maps come out of the head
-# 3. One function, two heads: moving the weights across
-# 4. The shipped pair: one training run, computed twice
-# 5. Independently trained heads, in numbers
-# 6. Independently trained heads, in pictures
-# 7. A classifier that slides
-#
-# **Discussion and summary**
-#
-# **The course in one page**, and **what to read next**
-#
-# **Exercises** (with self-checks) and open exercises; worked solutions in
-# a notebook of their own.
-#
-# ### References
-#
-# - Lin, Chen, Yan (2014). *Network In Network.* ICLR. arXiv:1312.4400.
-#   (1×1 convolutions as "mlpconv" layers; GAP over one map per class)
-# - Szegedy, Liu, Jia, Sermanet, Reed, Anguelov, Erhan, Vanhoucke,
-#   Rabinovich (2015). *Going Deeper with Convolutions.* CVPR. (GoogLeNet:
-#   1×1 convolutions that shrink the channels before costly 3×3 and 5×5
-#   ones; average pooling before the classifier)
-# - Iandola, Han, Moskewicz, Ashraf, Dally, Keutzer (2016). *SqueezeNet:
-#   AlexNet-level accuracy with 50x fewer parameters and <0.5MB model size.*
-#   arXiv:1602.07360. (1×1 "squeeze" layers; a 1×1 convolution to the 1,000
-#   classes, then global average pooling, as its classifier)
-# - Zhou, Khosla, Lapedriza, Oliva, Torralba (2016). *Learning Deep Features
-#   for Discriminative Localization.* CVPR. (CAM)
-# - Zhang, Wei, Feng, Yang, Huang (2018). *Adversarial Complementary
-#   Learning for Weakly Supervised Object Localization.* CVPR. (ACoL, whose
-#   classifiers are 1×1-convolution heads)
-# - Choe, Oh, Lee, Chun, Akata, Shim (2020). *Evaluating Weakly Supervised
-#   Object Localization Methods Right.* CVPR. (MaxBoxAccV2, PxAP)
-#
-# The reading list for after the course is in its own section at the end.
-# -->
 
 # %% [markdown] en="ee9219289974"
 # ## 이론
@@ -510,8 +422,8 @@ print("largest relative difference of the maps < 1e-6:",
 # 실제로는 하나의 함수입니다: 1×1 합성곱 헤드가 *곧* 순전파 안에서 계산되는
 # CAM입니다.
 
-# %% [markdown] en="6c0b042ee3b9" todo="update"
-# ### 4. 함께 제공되는 쌍둥이: 한 번의 학습, 두 번의 계산
+# %% [markdown] en="6c0b042ee3b9"
+# ### 4. 함께 제공되는 한 쌍: 한 번의 학습, 두 번의 계산
 #
 # 위의 쌍둥이는 만들 때부터 가중치를 공유했습니다. 함께 제공되는 `gap_cnn`과
 # `conv_head_cnn`은 각자 자기 헤드로 학습했지만, 방법은 같았습니다: 시드 0(가중치를
@@ -521,22 +433,6 @@ print("largest relative difference of the maps < 1e-6:",
 # 3절에 따라 같은 파라미터의 같은 함수는 그래디언트도 같으므로, 같은 갱신 단계를
 # 밟습니다. 출발점은 코스 자체의 학습 코드가 보여 주고, 도착점은 함께 제공되는
 # 가중치가 보여 줍니다.
-#
-# <!-- English now (revise the Korean above to say this, then delete
-# this comment and the cell's todo):
-#
-# ### 4. The shipped pair: one training run, computed twice
-#
-# The twin above shared its weights by construction. The shipped `gap_cnn`
-# and `conv_head_cnn` were each trained with their own head, but by the same
-# recipe: seed 0 (`torch.manual_seed(0)` before the weights are drawn, and
-# the same shuffled scenes and flips). The two architectures draw their
-# initial weights in the same order, a `[4, 64]` or a `[4, 64, 1, 1]` head
-# drawn by the same rule from the same 64 inputs, so they *start* identical;
-# and, by theory section 3, equal functions of the same parameters have
-# equal gradients, so they take the same steps. The course's own training
-# code shows the start, and the shipped weights show the end.
-# -->
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -563,7 +459,7 @@ for what, a, b in zip(("backbone convolutions", "head"), conv_weights(gap_model)
 print("final training loss (manifest):",
       {name: manifest[name]["final_loss"] for name in ("gap_cnn", "conv_head_cnn")})
 
-# %% [markdown] en="5657f0eb6788" todo="update"
+# %% [markdown] en="5657f0eb6788"
 # 출발할 때는 똑같고, 끝날 때도 거의 같은 네트워크입니다: 0.005보다 크게 다른
 # 가중치가 하나도 없고(가중치의 크기는 백본에서 0.272, 헤드에서 0.441까지
 # 이릅니다), 코사인 유사도는 1.000이며, 학습 손실은 소수점 넷째 자리까지 같습니다.
@@ -573,28 +469,14 @@ print("final training loss (manifest):",
 # 전체에 걸쳐 동치 관계가 작동하는 모습일 뿐, 서로 독립적인 두 결과가 아닙니다. 1×1
 # 합성곱 헤드를 따로 학습시켰을 때 GAP 헤드가 보는 곳을 볼지는 이것으로 알 수
 # 없습니다.
-#
-# <!-- English now (revise the Korean above to say this, then delete
-# this comment and the cell's todo):
-#
-# Identical at the start, and at the end nearly the same network: no
-# weight differs by more than 0.005 (the weights reach 0.272 in the
-# backbone and 0.441 in the head), the cosine similarity is 1.000, and the
-# training loss is the same to four decimals. Only float32 rounding, one
-# head summing over positions first and the other over channels, drifted
-# them apart. Their maps will agree almost perfectly (the next section
-# measures it), but that shows the equivalence at work through training,
-# not two independent results. It cannot tell us whether a 1×1-convolution head trained on its
-# own would look where the GAP head looks.
-# -->
 
-# %% [markdown] en="ffa0cf7deedf" todo="update"
+# %% [markdown] en="ffa0cf7deedf"
 # ### 5. 독립적으로 학습한 헤드들: 숫자로
 #
 # 그 질문을 위해 코스는 세 번째 모델을 함께 제공합니다: `conv_head_cnn_seed3`,
 # 같은 방법으로 시드 3에서 학습했으므로 초기 가중치도 배치 순서도 자기만의
 # 것입니다. (왜 시드 1이 아닐까요? 4절에 따르면 시드 1로 학습한 `ConvHeadCNN`은
-# `gap_cnn_seed1`의 쌍둥이가 됩니다. 시드 3을 쓰는 `GapCNN`은 함께 제공되지
+# `gap_cnn_seed1`과 같은 학습이 됩니다. 시드 3을 쓰는 `GapCNN`은 함께 제공되지
 # 않습니다.) 두 학습은 헤드*와* 시드가 모두 다르므로, 대조군을 하나 더합니다:
 # 시드 1로 학습한 GAP 헤드, `gap_cnn_seed1`입니다. 1×1 헤드가 무언가를 바꾼다면,
 # `gap_cnn` 대 `conv_head_cnn_seed3`(다른 헤드, 다른 시드)의 차이가 `gap_cnn` 대
@@ -604,28 +486,6 @@ print("final training loss (manifest):",
 # `gap_cnn`의 CAM은 특징 맵과 `fc` 가중치로부터 손으로(`class_activation_map`이
 # 실행하는 바로 그 `einsum`), `ConvHeadCNN`들의 맵은 헤드에서 바로 읽습니다. 모델마다
 # 순전파 한 번이면 되고, 각 모델의 로짓은 그 맵들의 평균입니다.
-#
-# <!-- English now (revise the Korean above to say this, then delete
-# this comment and the cell's todo):
-#
-# ### 5. Independently trained heads, in numbers
-#
-# For that, the course ships a third model: `conv_head_cnn_seed3`, the same
-# recipe from seed 3, so with its own initial weights and its own batch
-# order. (Why not seed 1? By section 4, a `ConvHeadCNN` from seed 1 would
-# be the same run as `gap_cnn_seed1`; no shipped `GapCNN` uses seed 3.)
-# Two runs differ by their head *and* by their seed, so we add a control:
-# `gap_cnn_seed1`, the GAP head from seed 1. If the 1×1 head changed
-# anything, `gap_cnn` against `conv_head_cnn_seed3` (other head, other
-# seed) would differ more than `gap_cnn` against `gap_cnn_seed1` (same
-# head, other seed).
-#
-# For all four models we compute the maps of all 1,000 test scenes and all
-# four classes: `gap_cnn`'s CAM by hand from its feature maps and `fc`
-# weights (the `einsum` that `class_activation_map` runs), the
-# `ConvHeadCNN`s' maps straight off their heads. One forward pass per model;
-# each model's logits are the means of its maps.
-# -->
 
 # %%
 def class_maps_of(model):
@@ -645,7 +505,7 @@ all_maps = {name: class_maps_of(model) for name, model in models.items()}
 rows = torch.arange(len(test))
 true_maps = {name: maps[rows, test.labels] for name, maps in all_maps.items()}  # [1000, 16, 16]
 
-# %% [markdown] en="973412df473b" todo="update"
+# %% [markdown] en="973412df473b"
 # 노트북 04가 방법을 채점하듯이 각 모델을 채점합니다: 정답 클래스의
 # 맵(GT-known)을 최소-최대 정규화하고 64×64로 업샘플링(upsampling)한 다음,
 #
@@ -657,26 +517,9 @@ true_maps = {name: maps[rows, test.labels] for name, maps in all_maps.items()}  
 # - 머리(판별적인 부분), 생물의 나머지 부분, 배경 위에서의 **정규화된 맵의 평균**;
 #
 # 그리고 그보다 먼저 테스트 정확도(평균이 가장 큰 맵의 클래스)를 구합니다.
-#
-# <!-- English now (revise the Korean above to say this, then delete
-# this comment and the cell's todo):
-#
-# We score each model as notebook 04 scores a method: the true class's map
-# (GT-known), min-max normalised and upsampled to 64×64, and
-#
-# - **MaxBoxAccV2**: the box accuracy at the best of 100 thresholds, per IoU
-#   level 0.3, 0.5, 0.7, averaged (Choe et al. 2020), all components' boxes;
-# - **PxAP**: the area under the pixel precision-recall curve of the map
-#   against the creature's mask;
-# - the **pointing game**: does the map's peak fall on the creature?
-# - the **mean normalised map** on the head (the discriminative part), on
-#   the rest of the creature, and on the background;
-#
-# and, first, the test accuracy (the class whose map has the largest mean).
-# `conv_head_cnn`, the same run as `gap_cnn`, is left out of this table
-# (its maps are `gap_cnn`'s, as the correlations below show), which saves a
-# quarter of its cost.
-# -->
+# `gap_cnn`과 같은 학습인 `conv_head_cnn`은 이 표에서 뺍니다(아래 상관계수가
+# 보여 주듯이 그 맵은 `gap_cnn`의 맵과 같습니다). 그래서 이 표를 계산하는 비용이
+# 4분의 1 줄어듭니다.
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -708,11 +551,10 @@ for measure, value in results["gap_cnn"].items():
     print(f"{measure:<38}{value:>8.3f}" + "".join(f"{v:>8.3f}" for v in others)
           + f"{differences:>33}")
 
-# %% [markdown] en="ea67ef0965ca" todo="update"
-# 쌍둥이(`twin`)는 모든 척도에서 `gap_cnn`과 0.003 이내로 일치하며, 4절이 예측한
-# 그대로입니다. 독립적으로 학습한 1×1 헤드는 복사본이 아니고, 무엇이 움직이는지도
-# 척도마다 다릅니다. **달라지지 않는 것**: 네 모델 모두 모든 테스트 장면을 올바르게
-# 분류합니다. MaxBoxAccV2는 0.003 이내에 머물고(0.299 대 0.296), 네 모델 모두
+# %% [markdown] en="ea67ef0965ca"
+# 독립적으로 학습한 1×1 헤드는 `gap_cnn`의 복사본이 아니고, 무엇이 움직이는지도
+# 척도마다 다릅니다. **달라지지 않는 것**: 세 모델 모두 모든 테스트 장면을 올바르게
+# 분류합니다. MaxBoxAccV2는 0.003 이내에 머물고(0.299 대 0.296), 세 모델 모두
 # 노트북 04에서 본 CAM의 실패, 곧 IoU 0.5에 이르는 박스가 장면 열 개 중 하나
 # 정도뿐인 실패(0.091에서 0.118)를 그대로 보입니다. 그리고 모든 맵이 머리 위에서는
 # 뜨겁고(0.86에서 0.88) 생물의 나머지 부분에서는 미지근합니다(0.35). **달라지는
@@ -731,35 +573,6 @@ for measure, value in results["gap_cnn"].items():
 # *다음* 장면 맵과도 상관시켜 봅니다: 서로 다른 장면의 두 맵이 그저 클래스 맵이라는
 # 이유만으로 공유하는 정도입니다. 그리고 가중치 자체는 얼마나 닮았을까요? 헤드의
 # 가중치 256개의 코사인 유사도가 그것을 알려 줍니다.
-#
-# <!-- English now (revise the Korean above to say this, then delete
-# this comment and the cell's todo):
-#
-# The independently trained 1×1 head is not a copy of `gap_cnn`, and what
-# moves is not the same everywhere. **What does not differ**: all three
-# classify every test scene correctly; MaxBoxAccV2 stays within 0.003
-# (0.299 against 0.296), all three with CAM's failure of notebook 04, boxes
-# that reach IoU 0.5 for about one scene in ten (0.091 to 0.118); and
-# every map is hot on the head (0.86 to 0.88) and lukewarm on the rest of
-# the creature (0.35). **What differs**: PxAP by up to 0.018 (0.364
-# against 0.346); the best box accuracies at IoU 0.3 and 0.5 by up to
-# 0.027, in opposite directions, so that their mean, MaxBoxAccV2, hardly
-# moves; and above all the pointing game, 0.692 against 0.593 (+0.099):
-# where exactly the single hottest pixel lands, just on the small head or
-# just beside it, is what a new seed changes most. And the control moves
-# about as far: the GAP head from seed 1 differs from `gap_cnn` in the same
-# measures, by amounts of the same size (pointing game +0.068, PxAP
-# +0.012, IoU 0.3 and 0.5 -0.026 and +0.027). So these differences come
-# with the seed; none of them points at the head.
-#
-# A direct comparison asks, scene by scene, whether two models' maps have
-# the same shape: the Pearson correlation of the two 16×16 maps. It ignores
-# scale and offset, so normalising first changes nothing. As a yardstick we
-# also correlate each `gap_cnn` map with the other model's map of the
-# *next* scene: what two maps of different scenes share just by being
-# class maps. And how alike are the weights themselves? The cosine
-# similarity of the head's 256 weights says it.
-# -->
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -784,33 +597,16 @@ for name in list(models)[1:]:  # conv_head_cnn (the same run) too
           f"{f'{absent.mean():.3f} / {absent.min():.3f}':>18}{yardstick.mean():>12.3f}"
           f"{F.cosine_similarity(*heads, dim=0):>14.3f}")
 
-# %% [markdown] en="957e665324bc" todo="update"
-# 쌍둥이의 맵은 `gap_cnn`의 맵과 완벽하게 상관되고(가장 나쁜 장면에서도 1.000),
-# 헤드 가중치도 그렇습니다. 독립적으로 학습한 모델들의 헤드 가중치는 `gap_cnn`의
+# %% [markdown] en="957e665324bc"
+# 같은 학습인 `conv_head_cnn`의 맵은 `gap_cnn`의 맵과 완벽하게 상관되고(가장 나쁜
+# 장면에서도 1.000), 헤드 가중치도 그렇습니다. 독립적으로 학습한 모델들의 헤드 가중치는 `gap_cnn`의
 # 것과 아무 공통점이 없습니다(코사인 유사도가 0에 가깝습니다: 각 학습이 64개 채널에
 # 저마다의 방식으로 번호를 매기기 때문입니다). 그런데도 정답 클래스의 맵은 평균
 # 0.975로 상관되며, 서로 다른 장면의 맵들 사이의 0.03보다 훨씬 높습니다. 가장 나쁜
-# 장면도 0.86에 이릅니다. 장면에 없는 클래스의 맵은 덜 일치합니다(평균 0.95, 가장
-# 나쁜 경우 0.55에서 0.62). 이번에도 시드 3의 1×1 헤드와 시드 1의 GAP 헤드는
+# 장면도 0.86에 이릅니다(대조군은 0.88). 장면에 없는 클래스의 맵은 덜
+# 일치합니다(평균 0.95, 가장 나쁜 경우 0.55에서 0.62). 이번에도 시드 3의 1×1 헤드와 시드 1의 GAP 헤드는
 # `gap_cnn`에서 똑같이 멀리 떨어져 있습니다: 안의 구조는 다르게 만들어진,
 # 독립적으로 학습한 네트워크들이 어느 헤드가 읽어 내든 같은 증거를 찾아냅니다.
-#
-# <!-- English now (revise the Korean above to say this, then delete
-# this comment and the cell's todo):
-#
-# The maps of `conv_head_cnn`, the same run, correlate perfectly with
-# `gap_cnn`'s (1.000, even in the worst scene), and so do its head
-# weights. The independent runs' head weights have nothing in common with
-# `gap_cnn`'s (cosine similarity close to 0: each run numbers its 64
-# channels its own way), yet their maps of
-# the true class correlate 0.975 on average, far above the 0.03 of maps of
-# different scenes; the worst scene still reaches 0.86 (0.88 for the
-# control). The maps of the
-# absent classes agree less (0.95 on average, 0.55 to 0.62 at worst).
-# Again the 1×1 head from seed 3 and the GAP head from seed 1 are equally
-# far from `gap_cnn`: independently trained networks, built differently
-# inside, that find the same evidence, whichever head reads it out.
-# -->
 
 # %% [markdown] en="f370a41dbbaf"
 # ### 6. 독립적으로 학습한 헤드들: 그림으로
@@ -1035,21 +831,21 @@ for letter, head in checks.HEADS.items():
 answer = None  # letters, e.g. "ac"
 checks.check_equivalent_heads(answer)
 
-# %% [markdown] en="73e8772461ad"
+# %% [markdown] en="a559051152ce"
 # ### 열린 연습 문제
 #
 # 이 문제들에는 자체 확인이 없습니다: 탐구할 질문들이며, 하나하나가 코스에서 한
 # 걸음 더 나아갑니다.
 #
-# 1. **진짜 재현.** 다른 시드로 `conv_head_cnn`을 학습시키고 5절과 6절을 반복해
-#    보세요(코어 두 개에서 30초쯤 걸립니다):
-#    `config = dataclasses.replace(COURSE_MODELS["conv_head_cnn"], seed=1)`,
+# 1. **시드에 따른 편차는 얼마나 클까요?** 5절은 헤드마다 다른 시드 하나씩을
+#    비교했고, 가장 크게 움직인 것은 포인팅 게임이었습니다. 어느 헤드든 시드를 더
+#    학습시켜 보세요. 예를 들어
+#    `config = dataclasses.replace(COURSE_MODELS["conv_head_cnn"], seed=4)`,
 #    그다음 `course_utils.train`의 `model = build_model(config)`와
 #    `train(model, scenes, config)`를 학습 장면
 #    `make_scenes(config.n_train, TRAIN_SEED)`로 실행합니다(`make_scenes`는
 #    `course_utils.scenes`에서, `TRAIN_SEED`는 `course_utils.train`에서 가져옵니다).
-#    이제 가중치는 얼마나 떨어져 있을까요? 맵은 여전히 상관될까요? 그리고
-#    MaxBoxAccV2와 PxAP는 5절의 천분의 몇보다 더 움직일까요, 덜 움직일까요?
+#    두 헤드의 포인팅 게임 점수 차이가 한 헤드의 시드들 사이의 편차보다 클까요?
 # 2. **건전성 검사.** Adebayo 등을 따라 `conv_model.classifier.weight`를 같은
 #    크기의 난수로 바꾸고, 그다음 백본의 마지막 블록의 가중치도 바꾸면서 맵과,
 #    학습된 맵과의 상관계수를 지켜보세요. 그래도 그대로인 맵은 학습이 아니라 구조를
