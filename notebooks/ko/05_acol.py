@@ -250,12 +250,12 @@
 #
 # 지우기, 손실, 융합된 맵은 연산 하나하나까지 논문의 것과 같습니다.
 
-# %% [markdown] en="328cfa991ca6"
+# %% [markdown] en="d01489c04bb2"
 # ## 실습
 #
-# 모든 것은 `course_utils`에서 옵니다: 제공되는 모델과 고정된 테스트
-# 장면(`data/manifest.json`과 대조해 확인합니다), 학습, 노트북 04의 지표, 그림,
-# 그리고 ACoL 탐색기입니다. 연습 문제의 자가 확인은 `course_checks.acol`에
+# 모든 것은 `course_utils`에서 옵니다: 제공되는 모델, 고정된 테스트 장면과
+# 점수 표(`data/manifest.json`과 대조해 확인합니다), 학습, 노트북 04의 지표,
+# 그림, 그리고 ACoL 탐색기입니다. 연습 문제의 자가 확인은 `course_checks.acol`에
 # 있습니다.
 
 # %%
@@ -708,6 +708,7 @@ start = time.perf_counter()
 history = train(short_model, train_scenes, short_config, progress=False)
 print(f"trained in {time.perf_counter() - start:.1f} s; "
       f"mean loss per epoch: {[round(h, 2) for h in history]}")
+del train_scenes  # 1,500 scenes' images: their memory is better spent on what follows
 
 # %% [markdown] en="a46808e5bd9c"
 # 제공되는 `acol_05`와 비교하면 어떨까요? 1,000개 테스트 장면에서 모델의
@@ -721,11 +722,11 @@ print(f"trained in {time.perf_counter() - start:.1f} s; "
 # %%
 def acol_logits(model, scenes):
     """Classifier A's and B's logits on all scenes, erasing each image's predicted class (what
-    ``model(images)`` does at test time); 250 images at a time, keeping only the logits, so that
+    ``model(images)`` does at test time); 100 images at a time, keeping only the logits, so that
     one chunk's feature maps are all the memory it needs."""
     logits_a, logits_b = [], []
     with torch.no_grad():
-        for chunk in scenes.images.split(250):
+        for chunk in scenes.images.split(100):
             out = model.run(chunk)
             logits_a.append(out.logits_a)
             logits_b.append(out.logits_b)
@@ -747,7 +748,7 @@ print(f"{'acol_05 (6,000 x 6)':<28}{entry['test_accuracy']:>10.3f}"
 # 제공되는 모델에 한참 못 미칩니다. 기억해 둘 만한 점입니다. 어려운 일을 맡은
 # 쪽은 B이고, 짧은 학습은 주로 A를 학습시킵니다.
 
-# %% [markdown] en="13fa2d948372"
+# %% [markdown] en="c9f91d312195"
 # ### 7. 홀드아웃 장면에서 $\delta$ 고르기
 #
 # ACoL에는 자기만의 하이퍼파라미터가 하나 있습니다. 지우기 임계값 $\delta$이고,
@@ -772,11 +773,20 @@ print(f"{'acol_05 (6,000 x 6)':<28}{entry['test_accuracy']:>10.3f}"
 # 맵은 노트북 04의 것입니다. **정답 클래스**의 맵(GT-known)을 정규화하고
 # 64×64로 쌍선형(bilinear) 업샘플링(upsampling)하며, 박스는 0.00 … 0.99의 100개
 # 임계값 각각에서 8-연결 성분(8-connected component) 하나하나로부터 얻습니다.
-# `comparison.true_class_maps`가 장면 250개씩 이것을 계산합니다. `gap_cnn`에
+# `comparison.true_class_maps`가 장면 100개씩 이것을 계산합니다. `gap_cnn`에
 # 대해서는 CAM을, ACoL 모델에 대해서는 융합된 맵, 분류기 A 단독의 맵, 그리고
 # 분류기 B 단독이 맞았는지를 계산합니다. 그런 다음 `protocol.score_tables`가
 # 모델마다 한 번, 각 장면의 최고 박스 IoU와 각 임계값에서의 픽셀 개수를
 # 계산합니다. 아래의 모든 점수는 이 표들에 대한 합입니다.
+#
+# 느린 부분은 표입니다. 모든 장면에 대해 100개 임계값에서 연결 성분을 코어
+# 하나로 구해야 합니다. 그래서 `make checkpoints`가 바로 이 코드로 모델 여덟
+# 개(`train.HELDOUT_TABLES`)에 대해 한 번 계산해 두었고,
+# `data/heldout_score_tables.npz`에 그 표가 들어 있습니다. 각 장면의 임계값별
+# 픽셀 개수, 그리고 수준 0.3, 0.5, 0.7로 내림한 최고 IoU이며, MaxBoxAccV2가
+# 요구하는 것은 이것이 전부입니다. 여기서도 모든 모델은 영역별 평균 맵과 분류기
+# B의 정확도를 위해 홀드아웃 장면에서 여전히 실행됩니다. 그리고 $\delta$를 고르고
+# 나면, 고른 모델의 표를 다시 계산해 제공된 표와 대조합니다.
 
 # %%
 def tables_of(image_maps, scenes, **kwargs):
@@ -784,21 +794,24 @@ def tables_of(image_maps, scenes, **kwargs):
 
 
 start = time.perf_counter()
-heldout_maps = {d: true_class_maps(acol_models[d], heldout) for d in GRID}
-heldout_tables = {d: tables_of(m["fused"], heldout) for d, m in heldout_maps.items()}
-cam_heldout_maps = true_class_maps(cam_model, heldout)["map"]
-cam_heldout = tables_of(cam_heldout_maps, heldout)
+shipped_heldout = load_comparison_tables("heldout")  # "acol_04:fused", ..., "gap_cnn:map"
+heldout_tables = {d: shipped_heldout[f"{ACOL_NAMES[d]}:fused"] for d in GRID}
+cam_heldout = shipped_heldout["gap_cnn:map"]
+# one model's maps at a time: the mean map by region, and how often B alone is right
+heldout_regions, b_right = {}, {}
+for d in GRID:
+    maps = true_class_maps(acol_models[d], heldout)
+    heldout_regions[d] = mean_map_by_region(maps["fused"], heldout.masks, heldout.part_masks)
+    b_right[d] = maps["B right"].double().mean().item()
+cam_regions = mean_map_by_region(true_class_maps(cam_model, heldout)["map"], heldout.masks,
+                                 heldout.part_masks)
+del maps
 heldout_seconds = time.perf_counter() - start
 
 # %%
 # NBVAL_CHECK_OUTPUT
 by_box = {d: max_box_acc_v2_from_tables(t).item() for d, t in heldout_tables.items()}
 by_pixel = {d: pxap_from_tables(t).item() for d, t in heldout_tables.items()}
-heldout_regions = {
-    d: mean_map_by_region(m["fused"], heldout.masks, heldout.part_masks)
-    for d, m in heldout_maps.items()
-}
-cam_regions = mean_map_by_region(cam_heldout_maps, heldout.masks, heldout.part_masks)
 print(f"400 held-out scenes: {'MaxBoxAccV2':>12}{'PxAP':>7}{'rest':>7}{'bg':>7}{'B alone':>9}")
 print(f"{'CAM (gap_cnn)':<20}{max_box_acc_v2_from_tables(cam_heldout).item():>12.3f}"
       f"{pxap_from_tables(cam_heldout).item():>7.3f}{cam_regions['rest of object']:>7.3f}"
@@ -807,7 +820,7 @@ for d in sorted(GRID):
     r = heldout_regions[d]
     print(f"{f'ACoL delta = {d}':<20}{by_box[d]:>12.3f}{by_pixel[d]:>7.3f}"
           f"{r['rest of object']:>7.3f}{r['background']:>7.3f}"
-          f"{heldout_maps[d]['B right'].double().mean().item():>9.3f}")
+          f"{b_right[d]:>9.3f}")
 
 chosen_box, chosen_pixel = select_on_heldout(by_box), select_on_heldout(by_pixel)
 runner_up = max(v for d, v in by_box.items() if d != chosen_box)
@@ -815,6 +828,9 @@ print(f"chosen by MaxBoxAccV2: delta = {chosen_box} ({by_box[chosen_box]:.3f}; "
       f"next best {runner_up:.3f})")
 print(f"chosen by PxAP:        delta = {chosen_pixel} ({by_pixel[chosen_pixel]:.3f})")
 assert chosen_box == SELECTED_DELTA, "data/'s extra ACoL seeds were trained for this choice"
+recomputed_heldout = tables_of(true_class_maps(acol_models[chosen_box], heldout)["fused"], heldout)
+print(f"delta = {chosen_box}: its tables computed here agree with the shipped ones "
+      f"(protocol.tables_agree): {tables_agree(recomputed_heldout, heldout_tables[chosen_box])}")
 
 # %% [markdown] en="46eef2828dce"
 # $\delta$에 대한 곡선으로 그리고, CAM은 파선으로 나타냅니다.
@@ -830,7 +846,7 @@ panels = [
          cam_regions["rest of object"]),
         ("background", lambda d: heldout_regions[d]["background"], cam_regions["background"])]),
     ("classifier B's accuracy", [
-        ("B alone", lambda d: heldout_maps[d]["B right"].double().mean().item(), None)]),
+        ("B alone", lambda d: b_right[d], None)]),
 ]
 fig, axes = plt.subplots(1, 4, figsize=(FIG_WIDTH, 3.0), layout="constrained")
 for ax, (title, lines) in zip(axes, panels):
@@ -868,7 +884,7 @@ plt.show()
 # (ACoL이 설계된 목적이 박스 위치 추정이기 때문입니다). PxAP의 선택도 시드
 # 하나로 평가합니다. 테스트 분할은 아직 들여다보지 않았습니다.
 
-# %% [markdown] en="9059e2a885fd"
+# %% [markdown] en="4ee31e9d5dd3"
 # ### 8. 1,000개 테스트 장면에서 CAM 대 ACoL
 #
 # 이제, 그리고 오직 지금에야, 테스트 분할(test split)입니다. 모든 방법이 같은
@@ -891,13 +907,10 @@ plt.show()
 #   `few_shot_mask_cnn`, 곧 같은 백본을 객체 마스크를 예측하도록, 400개의
 #   홀드아웃 장면만으로, 클래스 레이블 없이 완전 지도 학습한 모델입니다.
 #
-# 평가할 맵은 1,000개짜리 열세 벌이고, 각각 100개 임계값에서 연결 성분을
-# 구해야 합니다. 여기서 기다리기에는 너무 깁니다. 그래서 `make
-# checkpoints`가 같은 코드(`course_utils.comparison`; 목록은
-# `train.TEST_TABLES`)로 한 번 평가해 두었고, `data/test_score_tables.npz`에 그
-# 표가 들어 있습니다. 각 장면과 임계값에 대해 픽셀 개수, 그리고 수준 0.3,
-# 0.5, 0.7로 내림한 최고 IoU이며, MaxBoxAccV2가 요구하는 것은 이것이
-# 전부입니다. 이 노트북은 시드 0 모델들을 직접 평가하고(아래 그림에 어차피 그
+# 평가할 맵은 1,000개짜리 열세 벌입니다. 홀드아웃 장면에서와 마찬가지로, 그
+# 표는 `data/`에서 옵니다(`data/test_score_tables.npz`, 목록은
+# `train.TEST_TABLES`). `make checkpoints`가 같은 코드(`course_utils.comparison`)로
+# 계산한 것입니다. 이 노트북은 시드 0 모델들을 직접 평가하고(아래 그림에 어차피 그
 # 맵이 필요합니다), 자기가 만든 표가 제공된 표와 일치하는지 확인합니다. 더
 # 이상 코드와 맞지 않는 제공 파일이 있다면 여기서 드러날 것입니다.
 #
@@ -987,7 +1000,7 @@ for first, second in PAIRS:
         parts.append(f"{metric} {diff:+.3f} [{low:+.3f}, {high:+.3f}]")
     print(f"  {first} - {second}: " + "; ".join(parts))
 
-# %% [markdown] en="1b8aef238407"
+# %% [markdown] en="e3ecad2f8a02"
 # 구간이 말하는 것:
 #
 # - **박스: ACoL이 이기며, 우연이 아닙니다.** 홀드아웃에서 고른
@@ -1011,7 +1024,9 @@ for first, second in PAIRS:
 #
 # 시드 0 모델들을 자세히 봅니다. IoU 수준별 박스 정확도, 원래의
 # MaxBoxAcc(가장 큰 성분, IoU 0.5), 그리고 각 맵이 무게를 어디에 두는지(머리,
-# 몸통 나머지, 배경에서의 정규화된 맵 평균)입니다.
+# 몸통 나머지, 배경에서의 정규화된 맵 평균)입니다. CAM과 융합된 맵의 표는 위에서
+# 계산한 것이고(가장 큰 성분의 IoU를 간직하는 것은 이 표들뿐입니다), 분류기 A와
+# 퓨샷 모델의 표는 제공된 것입니다. 맵은 모두 여기서 계산합니다.
 
 # %%
 # NBVAL_CHECK_OUTPUT
