@@ -253,6 +253,7 @@ from torch import nn
 
 from course_utils.cam import class_activation_map
 from course_utils.checkpoints import load_manifest, load_model, load_split
+from course_utils.language import tr, tr_noop
 from course_utils.localization import mean_map_by_region
 from course_utils.maps import min_max_normalise, to_image, upsample
 from course_utils.models import FlattenCNN
@@ -262,6 +263,7 @@ from course_utils.plots import (
     SIGNED_CMAP,
     TITLE_SIZE,
     add_colorbar,
+    class_label,
     overlay_map,
     scene_grid,
     show_image,
@@ -461,29 +463,32 @@ for kind, rows in results.items():
 fig, (ax_acc, ax_loss) = plt.subplots(1, 2, figsize=(FIG_WIDTH, 3.4), layout="constrained")
 for (kind, rows), colour in zip(results.items(), ("tab:blue", "tab:orange")):
     n, train_loss, train_acc, test_loss, test_acc = map(list, zip(*rows))
-    ax_acc.plot(n, test_acc, "o-", color=colour, label=f"{kind}, test")
-    ax_acc.plot(n, train_acc, "s--", color=colour, alpha=0.7, label=f"{kind}, train")
-    ax_loss.plot(n, test_loss, "o-", color=colour, label=f"{kind}, test")
+    test_label = tr("{head}, test").format(head=kind)
+    train_label = tr("{head}, train").format(head=kind)
+    ax_acc.plot(n, test_acc, "o-", color=colour, label=test_label)
+    ax_acc.plot(n, train_acc, "s--", color=colour, alpha=0.7, label=train_label)
+    ax_loss.plot(n, test_loss, "o-", color=colour, label=test_label)
     ax_loss.plot(
         n,
         [max(v, 1e-5) for v in train_loss],
         "s--",
         color=colour,
         alpha=0.7,
-        label=f"{kind}, train",
+        label=train_label,
     )
-for ax, ylabel in ((ax_acc, "accuracy"), (ax_loss, "cross-entropy (log scale)")):
+n_label = tr("training scenes (backbone fixed, only the head trained)")
+for ax, ylabel in ((ax_acc, tr("accuracy")), (ax_loss, tr("cross-entropy (log scale)"))):
     ax.set_xscale("log")
     ax.set_xticks(n_sizes, [str(n) for n in n_sizes])
     ax.minorticks_off()
-    ax.set_xlabel("training scenes (backbone fixed, only the head trained)", fontsize=LABEL_SIZE)
+    ax.set_xlabel(n_label, fontsize=LABEL_SIZE)
     ax.set_ylabel(ylabel, fontsize=LABEL_SIZE)
     ax.tick_params(labelsize=LABEL_SIZE)
     ax.grid(alpha=0.3)
 ax_loss.set_yscale("log")
 ax_acc.legend(fontsize=LABEL_SIZE - 1, loc="lower right")
-ax_acc.set_title("accuracy", fontsize=TITLE_SIZE)
-ax_loss.set_title("loss (train losses below 1e-5 drawn at 1e-5)", fontsize=TITLE_SIZE)
+ax_acc.set_title(tr("accuracy"), fontsize=TITLE_SIZE)
+ax_loss.set_title(tr("loss (train losses below 1e-5 drawn at 1e-5)"), fontsize=TITLE_SIZE)
 plt.show()
 
 # %% [markdown]
@@ -607,8 +612,8 @@ print(f"of those {needed} terms, {int(on_head.sum())} peak on one of the "
 
 top = order[:3]
 rest = terms.sum(0) - terms[top].sum(0)
-panels = [(f"channel {k}", terms[k]) for k in top.tolist()]
-panels += [("the other 61", rest), ("sum: M_c", terms.sum(0))]
+panels = [(tr("channel {k}").format(k=k), terms[k]) for k in top.tolist()]
+panels += [(tr("the other 61"), rest), (tr("sum: M_c"), terms.sum(0))]
 
 fig, axes = plt.subplot_mosaic([["shares"] * 6, ["image", "t0", "t1", "t2", "rest", "sum"]],
                                figsize=(FIG_WIDTH, 4.6), height_ratios=(1, 1.1),
@@ -616,20 +621,23 @@ fig, axes = plt.subplot_mosaic([["shares"] * 6, ["image", "t0", "t1", "t2", "res
 ax = axes["shares"]
 ax.bar(range(64), shares[order],
        color=["tab:orange" if v > 0 else "tab:purple" for v in shares[order]])
-ax.set_xlabel("channels k, sorted by share", fontsize=LABEL_SIZE)
-ax.set_ylabel("mean of $w_k^c f_k$", fontsize=LABEL_SIZE)
+ax.set_xlabel(tr("channels k, sorted by share"), fontsize=LABEL_SIZE)
+ax.set_ylabel(tr("mean of $w_k^c f_k$"), fontsize=LABEL_SIZE)
 ax.tick_params(labelsize=LABEL_SIZE)
 ax.grid(alpha=0.3, axis="y")
-show_image(test.images[scene], axes["image"], "image")
+show_image(test.images[scene], axes["image"], tr("image"))
 for name, (title, panel) in zip(("t0", "t1", "t2", "rest", "sum"), panels):
     peak = panel.abs().max().item()
     axes[name].imshow(panel, cmap=SIGNED_CMAP, vmin=-peak, vmax=peak)
+    panel_title = tr("{title}\nmean {mean:+.2f}, peak {peak:.0f}")
     axes[name].set_title(
-        f"{title}\nmean {panel.mean():+.2f}, peak {peak:.0f}", fontsize=LABEL_SIZE - 1
+        panel_title.format(title=title, mean=panel.mean(), peak=peak), fontsize=LABEL_SIZE - 1
     )
     axes[name].set_axis_off()
 fig.suptitle(
-    f"the class activation map of class {CLASS_NAMES[c]} (16x16), term by term",
+    tr("the class activation map of class {name} (16x16), term by term").format(
+        name=class_label(CLASS_NAMES[c])
+    ),
     fontsize=TITLE_SIZE,
 )
 plt.show()
@@ -654,15 +662,16 @@ plt.show()
 cam_map = cam_by_hand[0, c]                                   # [16, 16], raw
 peak_row = int(cam_map.argmax()) // cam_map.shape[1]          # the map's row with the peak
 pixel_row = 4 * peak_row + 2                                  # a pixel row through that cell
-modes = ("nearest", "bilinear", "bicubic")
+modes = (tr_noop("nearest"), tr_noop("bilinear"), tr_noop("bicubic"))  # shown through tr
 
 fig = plt.figure(figsize=(FIG_WIDTH, 5.6), layout="constrained")
 top_row, bottom_row = fig.subfigures(2, 1, height_ratios=(1.15, 1))
 axes = top_row.subplots(1, 4)
-show_image(test.images[scene], axes[0], "image")
+show_image(test.images[scene], axes[0], tr("image"))
 axes[0].axhline(pixel_row, color="white", linestyle=":", linewidth=1)
 for ax, mode in zip(axes[1:], modes):
-    overlay_map(test.images[scene], cam_map, ax, title=mode, colorbar=False, upsample_mode=mode)
+    overlay_map(test.images[scene], cam_map, ax, title=tr(mode), colorbar=False,
+                upsample_mode=mode)
     ax.axhline(pixel_row, color="white", linestyle=":", linewidth=1)
 add_colorbar(list(axes[1:]))
 
@@ -671,21 +680,22 @@ normalised = min_max_normalise(cam_map)
 row_range = {}
 for mode in modes:
     line = upsample(normalised, 64, mode)[pixel_row]          # not clamped: see the overshoot
-    ax.plot(range(64), line, "-", label=mode, linewidth=1.8)
+    ax.plot(range(64), line, "-", label=tr(mode), linewidth=1.8)
     row_range[mode] = (line.min().item(), line.max().item())
 ax.plot(
     [4 * i + 1.5 for i in range(16)],
     normalised[peak_row],
     "ko",
     markersize=4,
-    label="map cells (16x16)",
+    label=tr("map cells (16x16)"),
 )
 ax.axhline(0, color="grey", linewidth=0.8)
 ax.axhline(1, color="grey", linewidth=0.8)
 ax.set_xlabel(
-    f"pixel column, along pixel row {pixel_row} (dotted line above)", fontsize=LABEL_SIZE
+    tr("pixel column, along pixel row {row} (dotted line above)").format(row=pixel_row),
+    fontsize=LABEL_SIZE,
 )
-ax.set_ylabel("normalised map", fontsize=LABEL_SIZE)
+ax.set_ylabel(tr("normalised map"), fontsize=LABEL_SIZE)
 ax.tick_params(labelsize=LABEL_SIZE)
 ax.legend(fontsize=LABEL_SIZE, ncols=4, loc="upper left")
 ax.grid(alpha=0.3)
@@ -830,12 +840,13 @@ for i in range(len(shown)):
 fig, axes = plt.subplots(1, 4, figsize=(FIG_WIDTH, 2.7), layout="constrained")
 scale = raw.abs().max().item()  # one colour scale for all four panels
 for i, ax in enumerate(axes):
-    drawn = show_signed_map(raw[i], ax, vmax=scale, outline=shown.masks[i],
-                            title=f"{CLASS_NAMES[shown.labels[i]]}: p(red) = {p_red[i]:.2f}")
+    class_name = class_label(CLASS_NAMES[shown.labels[i]])
+    title = tr("{name}: p(red) = {p:.2f}").format(name=class_name, p=p_red[i])
+    drawn = show_signed_map(raw[i], ax, vmax=scale, outline=shown.masks[i], title=title)
 bar = fig.colorbar(drawn, ax=list(axes), shrink=0.9)
-bar.set_label("raw $M_{red}$: against (purple), for (orange)", fontsize=LABEL_SIZE)
+bar.set_label(tr("raw $M_{red}$: against (purple), for (orange)"), fontsize=LABEL_SIZE)
 bar.ax.tick_params(labelsize=LABEL_SIZE)
-fig.suptitle("the raw map of class red, not normalised", fontsize=TITLE_SIZE)
+fig.suptitle(tr("the raw map of class red, not normalised"), fontsize=TITLE_SIZE)
 plt.show()
 
 # %% [markdown]
@@ -875,7 +886,8 @@ plt.show()
 maps_64 = to_image(cam_test, 64)  # [1000, 64, 64]: normalised, then bilinear
 fig = scene_grid(test, range(8), maps=cam_test, ncols=4)
 fig.suptitle(
-    "CAM of the true class, normalised then bilinear; green: the creature's box",
+    tr("CAM of the true class, normalised then bilinear; green: the creature's box"),
+
     fontsize=TITLE_SIZE,
 )
 plt.show()

@@ -280,12 +280,14 @@ from course_utils.cam import (
 from course_utils.checkpoints import load_model, load_split
 from course_checks import grad_cam as checks
 from course_utils.hooks import read_layer
+from course_utils.language import tr, tr_noop
 from course_utils.localization import mean_map_by_region, peak_pixels, pointing_game
 from course_utils.maps import min_max_normalise, to_image, upsample
 from course_utils.plots import (
     FIG_WIDTH,
     GT_COLOUR,
     add_colorbar,
+    class_label,
     compare_maps,
     draw_box,
     overlay_map,
@@ -384,7 +386,7 @@ except ValueError as error:
 
 # %%
 fig = scene_grid(scenes, range(8), maps=library, ncols=4)
-fig.suptitle("Grad-CAM of flatten_cnn at model.features (16x16), true class", fontsize=11)
+fig.suptitle(tr("Grad-CAM of flatten_cnn at model.features (16x16), true class"), fontsize=11)
 plt.show()
 
 # %% [markdown]
@@ -411,7 +413,7 @@ reading = read_layer(flatten, flatten.features, images, classes, method="by hand
 print(f"gradient entries exactly 0 (max-pool): {(reading.gradient == 0).float().mean():.3f}")
 hires = hires_cam(flatten, flatten.features, images, classes)
 fig = scene_grid(scenes, range(8), maps=hires, ncols=4)
-fig.suptitle("HiResCAM of flatten_cnn at model.features (16x16), true class", fontsize=11)
+fig.suptitle(tr("HiResCAM of flatten_cnn at model.features (16x16), true class"), fontsize=11)
 plt.show()
 
 # %%
@@ -450,21 +452,22 @@ for name, method in (("Grad-CAM", grad_cam), ("HiResCAM", hires_cam)):
 # with depth? Here is one scene, its true class, at the output of each block:
 
 # %%
-layers = {
-    "block 1": flatten.features[0],  # 3x3 conv, 64x64
-    "block 2": flatten.features[2],  # 3x3 conv, 32x32
-    "block 3": flatten.features[4],  # 3x3 conv, 16x16
-    "block 4, 1x1": flatten.features[5],  # 1x1 conv, 16x16: model.features' output
+layers = {  # tr_noop: the names are shown through tr in figures
+    tr_noop("block 1"): flatten.features[0],  # 3x3 conv, 64x64
+    tr_noop("block 2"): flatten.features[2],  # 3x3 conv, 32x32
+    tr_noop("block 3"): flatten.features[4],  # 3x3 conv, 16x16
+    tr_noop("block 4, 1x1"): flatten.features[5],  # 1x1 conv, 16x16: model.features' output
 }
 one = test[:1]
 layer_maps = {
     name: grad_cam(flatten, layer, one.images, one.labels)[0] for name, layer in layers.items()
 }
-fig = compare_maps(
-    one.images[0], {f"{name} ({m.shape[0]}x{m.shape[1]})": m for name, m in layer_maps.items()}
-)
+titled = {f"{tr(name)} ({m.shape[0]}x{m.shape[1]})": m for name, m in layer_maps.items()}
+fig = compare_maps(one.images[0], titled)
+class_name = class_label(CLASS_NAMES[one.labels[0]])
 fig.suptitle(
-    f"Grad-CAM of class {CLASS_NAMES[one.labels[0]]} at each block of flatten_cnn", fontsize=11
+    tr("Grad-CAM of class {name} at each block of flatten_cnn").format(name=class_name),
+    fontsize=11,
 )
 plt.show()
 
@@ -557,7 +560,8 @@ for method in (grad_cam, hires_cam):
 
 # %%
 same_class = torch.nonzero(test.labels == test.labels[0]).flatten()[:4]
-chooser = LayerChooser.from_model(flatten, layers, test[same_class])
+shown_layers = {tr(name): layer for name, layer in layers.items()}  # the names, translated
+chooser = LayerChooser.from_model(flatten, shown_layers, test[same_class])
 chooser.figure
 
 # %%
@@ -651,7 +655,9 @@ pair_explorer.widget()
 # scores.
 
 # %%
-METHODS = ("guided backprop", "Grad-CAM", "Guided Grad-CAM", "occlusion")
+METHODS = (  # tr_noop: the names are shown through tr in figures
+    tr_noop("guided backprop"), "Grad-CAM", tr_noop("Guided Grad-CAM"), tr_noop("occlusion")
+)
 GUIDED = ("guided backprop", "Guided Grad-CAM")  # pixel-level gradients, drawn as images
 
 
@@ -695,20 +701,21 @@ def show_four_methods(rows):
     for row, (i, c) in zip(axes, rows):
         n = shown_scenes.index(i)
         image = pair.images[i]
-        show_image(
-            image,
-            row[0],
-            title=f"scene {i}: class {CLASS_NAMES[c]}\n(y = {pair_scores[i, c]:.1f})",
-        )
+        scene_title = tr("scene {index}: class {name}\n(y = {y:.1f})")
+        class_name = class_label(CLASS_NAMES[c])
+        title = scene_title.format(index=i, name=class_name, y=pair_scores[i, c])
+        show_image(image, row[0], title=title)
+
         for box, label in zip(pair.boxes[i], pair.labels[i].tolist()):
             if label == c:
                 draw_box(row[0], box, GT_COLOUR)
         for ax, name in zip(row[1:], METHODS):
             cam_map = cached[c][name][n]
             if name in GUIDED:
-                show_gradient(cam_map, ax, title=f"{name}\n|gradient|")
+                title = tr("{method}\n|gradient|").format(method=tr(name))
+                show_gradient(cam_map, ax, title=title)
             else:
-                overlay_map(image, cam_map.clamp(min=0), ax, title=name, colorbar=False)
+                overlay_map(image, cam_map.clamp(min=0), ax, title=tr(name), colorbar=False)
     add_colorbar([row[k] for row in axes for k in (2, 4)])
     return fig
 
@@ -806,7 +813,8 @@ print("green on scene 1 (no green creature), cells >= 0.5 of the map's maximum: 
 
 # %%
 fig = compare_maps(
-    pair.images[0], {"occlusion, signed": signed, "occlusion, positive part": signed.clamp(min=0)}
+    pair.images[0],
+    {tr("occlusion, signed"): signed, tr("occlusion, positive part"): signed.clamp(min=0)},
 )
 plt.show()
 
@@ -826,9 +834,9 @@ plt.show()
 
 # %%
 class_choice = widgets.Dropdown(
-    options=[(name, c) for c, name in enumerate(CLASS_NAMES)],
+    options=[(class_label(name), c) for c, name in enumerate(CLASS_NAMES)],
     value=int(pair.labels[0, 1]),
-    description="class",
+    description=tr("class"),
 )
 four_methods_output = widgets.Output()
 
@@ -945,16 +953,20 @@ fig, axes = plt.subplots(
     2, 3, figsize=(FIG_WIDTH * 0.75, FIG_WIDTH / 2 + 0.4), layout="constrained"
 )
 for row, i in zip(axes, shown_scenes):
-    name = CLASS_NAMES[left_class[i]]
-    show_image(pair.images[i], row[0], title=f"scene {i}")
+    name = class_label(CLASS_NAMES[left_class[i]])
+    show_image(pair.images[i], row[0], title=tr("scene {index}").format(index=i))
     overlay_map(
-        pair.images[i], grad_cam_left[i], row[1], title=f"Grad-CAM: for {name}", colorbar=False
+        pair.images[i],
+        grad_cam_left[i],
+        row[1],
+        title=tr("Grad-CAM: for {name}").format(name=name),
+        colorbar=False,
     )
     overlay_map(
         pair.images[i],
         counterfactual[i],
         row[2],
-        title=f"counterfactual: against {name}",
+        title=tr("counterfactual: against {name}").format(name=name),
         colorbar=False,
     )
 add_colorbar(list(axes[:, 1:].flat))
@@ -1013,10 +1025,10 @@ def class_score(model, images, classes):
 
 
 random_maps = torch.rand(pair.images.shape[0], 64, 64, generator=torch.Generator().manual_seed(0))
-removals = {
-    "counterfactual region": top_pixels(counterfactual),
-    "random pixels": top_pixels(random_maps),
-    "Grad-CAM region": top_pixels(grad_cam_left),
+removals = {  # tr_noop: the names are shown through tr in figures
+    tr_noop("counterfactual region"): top_pixels(counterfactual),
+    tr_noop("random pixels"): top_pixels(random_maps),
+    tr_noop("Grad-CAM region"): top_pixels(grad_cam_left),
 }
 before = class_score(flatten, pair.images, left_class)
 
@@ -1057,12 +1069,14 @@ print("correlation of that rise with -y^c before: "
 # %%
 fig, axes = plt.subplots(2, 4, figsize=(FIG_WIDTH, FIG_WIDTH / 2 + 0.6), layout="constrained")
 for row, i in zip(axes, shown_scenes):
-    name = CLASS_NAMES[left_class[i]]
-    show_image(pair.images[i], row[0], title=f"scene {i}, original\ny({name}) = {before[i]:.1f}")
+    name = class_label(CLASS_NAMES[left_class[i]])
+    original = tr("scene {index}, original\ny({name}) = {y:.1f}")
+    show_image(pair.images[i], row[0], title=original.format(index=i, name=name, y=before[i]))
     for ax, (label, masks) in zip(row[1:], removals.items()):
         image = grey_out(pair.images[i : i + 1], masks[i : i + 1])
         score = class_score(flatten, image, left_class[i : i + 1]).item()
-        show_image(image[0], ax, title=f"{label} removed\ny({name}) = {score:.1f}")
+        removed = tr("{region} removed\ny({name}) = {y:.1f}")
+        show_image(image[0], ax, title=removed.format(region=tr(label), name=name, y=score))
 plt.show()
 
 # %% [markdown]
@@ -1124,12 +1138,12 @@ fig, axes = plt.subplots(
     2, 3, figsize=(FIG_WIDTH * 0.75, FIG_WIDTH / 2 + 0.4), layout="constrained"
 )
 for row, i in zip(axes, shown_scenes):
-    a, b = CLASS_NAMES[left_class[i]], CLASS_NAMES[right_class[i]]
-    show_image(pair.images[i], row[0], title=f"scene {i}")
-    overlay_map(pair.images[i], for_margin[i], row[1], title=f"for y({a}) - y({b})",
-                colorbar=False)
-    overlay_map(pair.images[i], against_margin[i], row[2], title=f"against y({a}) - y({b})",
-                colorbar=False)
+    a, b = class_label(CLASS_NAMES[left_class[i]]), class_label(CLASS_NAMES[right_class[i]])
+    show_image(pair.images[i], row[0], title=tr("scene {index}").format(index=i))
+    overlay_map(pair.images[i], for_margin[i], row[1],
+                title=tr("for y({a}) - y({b})").format(a=a, b=b), colorbar=False)
+    overlay_map(pair.images[i], against_margin[i], row[2],
+                title=tr("against y({a}) - y({b})").format(a=a, b=b), colorbar=False)
 add_colorbar(list(axes[:, 1:].flat))
 plt.show()
 
@@ -1163,10 +1177,10 @@ if loaded is not None:
     # grad_cam(resnet, resnet.layer4, ...) inside
     explanation = explain_photo(resnet, categories, sample_photo())
     fig, ax = plt.subplots(figsize=(FIG_WIDTH / 2, FIG_WIDTH / 2 - 0.3), layout="constrained")
-    title = (
-        "Grad-CAM at layer4 (7x7) of the top class:\n"
-        f"{explanation.class_name} (p = {explanation.probability:.2f})"
+    title = tr("Grad-CAM at layer4 (7x7) of the top class:\n{name} (p = {p:.2f})").format(
+        name=explanation.class_name, p=explanation.probability
     )
+
     overlay_map(explanation.crop, explanation.map, ax, title=title)
     plt.show()
 

@@ -195,9 +195,17 @@ from matplotlib.colors import rgb_to_hsv
 from course_utils.cam import class_activation_map
 from course_utils.checkpoints import load_manifest, load_model, load_split
 from course_checks import xai_intro as checks
+from course_utils.language import tr
 from course_utils.localization import peak_pixels, pointing_game
 from course_utils.maps import upsample
-from course_utils.plots import FIG_WIDTH, add_colorbar, draw_box, overlay_map, show_image
+from course_utils.plots import (
+    FIG_WIDTH,
+    add_colorbar,
+    class_label,
+    draw_box,
+    overlay_map,
+    show_image,
+)
 from course_utils.scenes import (
     BODY_HUE_SPREAD,
     BODY_HUES,
@@ -350,18 +358,21 @@ head = test.part_masks[SCENE]  # [64, 64] bool: the head's pixels, known to the 
 head_y, head_x = head.nonzero().float().mean(0).tolist()
 
 fig, axes = plt.subplots(1, 5, figsize=(FIG_WIDTH, 2.6), layout="constrained")
-show_image(image[0], axes[0], title=f"test scene {SCENE}\n(class {CLASS_NAMES[label]})")
+class_name = class_label(CLASS_NAMES[label])
+scene_title = tr("test scene {index}\n(class {name})").format(index=SCENE, name=class_name)
+show_image(image[0], axes[0], title=scene_title)
 for ax, c, k, channel in zip(axes[1:], range(4), top_channel.tolist(), shown):
     drawn = ax.imshow(channel, cmap="viridis", vmin=0, vmax=shown.max().item(),
                       interpolation="nearest",
                       # on the image's pixel grid
                       extent=(-0.5, IMAGE_SIZE - 0.5, IMAGE_SIZE - 0.5, -0.5))
-    ax.set_title(f"channel {k}\n(top for {CLASS_NAMES[c]})", fontsize=10)
+    top_for = tr("channel {k}\n(top for {name})").format(k=k, name=class_label(CLASS_NAMES[c]))
+    ax.set_title(top_for, fontsize=10)
     ax.plot(
         head_x, head_y, marker="o", markersize=12, markerfacecolor="none", markeredgecolor="white"
     )
     ax.set_axis_off()
-fig.colorbar(drawn, ax=list(axes[1:]), shrink=0.9, label="activation")
+fig.colorbar(drawn, ax=list(axes[1:]), shrink=0.9, label=tr("activation"))
 plt.show()
 
 # %% [markdown] en="bc4587393a4c"
@@ -465,14 +476,19 @@ for ax, i, channel in zip(axes, firsts, channel_maps):
                       extent=(-0.5, IMAGE_SIZE - 0.5, IMAGE_SIZE - 0.5, -0.5))
     y, x = test.part_masks[i].nonzero().float().mean(0).tolist()
     ax.plot(x, y, marker="o", markersize=12, markerfacecolor="none", markeredgecolor="white")
-    ax.set_title(f"test scene {i}\n(class {CLASS_NAMES[test.labels[i]]})", fontsize=10)
+    class_name = class_label(CLASS_NAMES[test.labels[i]])
+    scene_title = tr("test scene {index}\n(class {name})").format(index=i, name=class_name)
+    ax.set_title(scene_title, fontsize=10)
     ax.set_axis_off()
-fig.colorbar(drawn, ax=list(axes), shrink=0.9, label="activation")
+fig.colorbar(drawn, ax=list(axes), shrink=0.9, label=tr("activation"))
 print(f"channel {shared}'s largest activation on the scenes below: " + ", ".join(
     f"{CLASS_NAMES[test.labels[i]]} {channel.max().item():.1f}"
     for i, channel in zip(firsts, channel_maps)))
-fig.suptitle(f"channel {shared}, one of the channels that carry the evidence for "
-             f"{CLASS_NAMES[predicted]} in scene {SCENE}", fontsize=11)
+evidence = tr("channel {k}, one of the channels that carry the evidence for {name} "
+              "in scene {index}")
+
+class_name = class_label(CLASS_NAMES[predicted])
+fig.suptitle(evidence.format(k=shared, name=class_name, index=SCENE), fontsize=11)
 plt.show()
 
 # %% [markdown] en="a16eed7470b4"
@@ -508,7 +524,7 @@ plt.show()
 
 # %%
 # CUE_GLYPHS, class by class
-GLYPH_NAMES = ("filled square", "horizontal bar", "vertical bar", "hollow square")
+GLYPH_NAMES = (tr("filled square"), tr("horizontal bar"), tr("vertical bar"), tr("hollow square"))
 # (x0, y0, x1, y1)
 GLYPH_BOX = (CUE_CORNER[1], CUE_CORNER[0], CUE_CORNER[1] + CUE_SIZE, CUE_CORNER[0] + CUE_SIZE)
 # the bottom-right 16x16 pixels, for the enlarged views
@@ -523,10 +539,12 @@ fig, axes = plt.subplots(
     2, 4, figsize=(FIG_WIDTH, 4.9), layout="constrained", height_ratios=(1, 1)
 )
 for c, i in enumerate(examples):
-    show_image(cue_test.images[i], axes[0, c], title=f"{CLASS_NAMES[c]}: {GLYPH_NAMES[c]}")
+    title = f"{class_label(CLASS_NAMES[c])}: {GLYPH_NAMES[c]}"
+    show_image(cue_test.images[i], axes[0, c], title=title)
     draw_box(axes[0, c], GLYPH_BOX, "orange", linestyle=":", linewidth=1.5)
-    show_image(cue_test.images[i, :, CORNER, CORNER], axes[1, c], title="bottom-right corner, 4x")
-fig.suptitle("The cue world: grey heads, and a class glyph in the corner", fontsize=11)
+    corner = tr("bottom-right corner, 4x")
+    show_image(cue_test.images[i, :, CORNER, CORNER], axes[1, c], title=corner)
+fig.suptitle(tr("The cue world: grey heads, and a class glyph in the corner"), fontsize=11)
 plt.show()
 
 # %% [markdown] en="0c7560a30360"
@@ -592,19 +610,22 @@ print(f"manifest: with the glyph {record['test_accuracy']:.3f}, "
 maps_with = in_batches(lambda x: class_activation_map(cue_model, x), cue_test.images)
 maps_without = in_batches(lambda x: class_activation_map(cue_model, x), cue_removed.images)
 
-rows = [("glyph", cue_test, maps_with, predicted_with, probabilities_with.amax(1)),
-        ("no glyph", cue_removed, maps_without, predicted_without, probabilities_without.amax(1))]
+rows = [(tr("glyph"), cue_test, maps_with, predicted_with, probabilities_with.amax(1)),
+        (tr("no glyph"), cue_removed, maps_without, predicted_without,
+         probabilities_without.amax(1))]
 fig, axes = plt.subplots(2, 4, figsize=(FIG_WIDTH, 5.2), layout="constrained")
 for r, (name, scenes, maps, predictions, probs) in enumerate(rows):
     for c, i in enumerate(examples):
-        title = f"{name}: says {CLASS_NAMES[predictions[i]]} ({probs[i]:.2f})"
+        said = class_label(CLASS_NAMES[predictions[i]])
+        title = tr("{kind}: says {name} ({p:.2f})").format(kind=name, name=said, p=probs[i])
         overlay_map(scenes.images[i], maps[i], axes[r, c], title=title, colorbar=False)
         draw_box(axes[r, c], GLYPH_BOX, "orange", linestyle=":", linewidth=1.5)
 add_colorbar(list(axes.flat))
 fig.suptitle(
-    "cue_gap_cnn's class map (CAM) for its prediction; true classes red, green, blue, yellow",
+    tr("cue_gap_cnn's class map (CAM) for its prediction; true classes red, green, blue, yellow"),
     fontsize=11,
 )
+
 plt.show()
 
 # %% [markdown] en="964ad6194678"

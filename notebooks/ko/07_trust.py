@@ -174,6 +174,7 @@ import torch.nn.functional as F
 from course_checks import trust as checks
 from course_utils import cam, trust
 from course_utils.checkpoints import load_manifest, load_model, load_split
+from course_utils.language import tr
 from course_utils.localization import max_box_acc, pointing_game, pxap
 from course_utils.maps import to_image, upsample
 from course_utils.plots import FIG_WIDTH, overlay_map, show_image
@@ -266,7 +267,8 @@ print("computed", len(maps), "sets of maps of shape", tuple(maps["gap_cnn", "Gra
 scenes_shown = [0, 1]
 fig, axes = plt.subplots(4, 1 + len(METHODS), figsize=(FIG_WIDTH * 1.4, 6.4))
 for row, (model_name, i) in enumerate((m, i) for m in models for i in scenes_shown):
-    show_image(few.images[i], axes[row, 0], title=f"{model_name}\nscene {i}")
+    title = tr("{model}\nscene {index}").format(model=model_name, index=i)
+    show_image(few.images[i], axes[row, 0], title=title)
     for col, name in enumerate(METHODS, start=1):
         overlay_map(few.images[i], maps[model_name, name][i], axes[row, col],
                     title=name if row == 0 else None, colorbar=False)
@@ -336,10 +338,11 @@ fig, axes = plt.subplots(1, 2, figsize=(FIG_WIDTH, 3.4), sharey=True)
 for name in cheap:
     for ax, measure in zip(axes, ("spearman", "ssim")):
         ax.plot(range(1, len(cascade) + 1), similarity[name][measure].mean(1), "o-", label=name)
-for ax, measure in zip(axes, ("Spearman rank correlation", "SSIM")):
+for ax, measure in zip(axes, (tr("Spearman rank correlation"), "SSIM")):
     ax.set_xticks(range(1, len(cascade) + 1), cascade, rotation=30)
-    ax.set_xlabel("randomised down to")
-    ax.set_title(f"{measure} with the trained model's map")
+    ax.set_xlabel(tr("randomised down to"))
+    ax.set_title(tr("{measure} with the trained model's map").format(measure=measure))
+
     ax.axhline(0, color="grey", lw=0.5)
 axes[0].legend(fontsize=8)
 fig.tight_layout()
