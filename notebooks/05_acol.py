@@ -940,10 +940,10 @@ seed0 = {name: true_class_maps(load_model(name), test)
 # the tables of the first 200 scenes from them, to check the shipped ones (with the largest
 # component's IoUs too: the original MaxBoxAcc, from the same labelling)
 checked = test[:200]
-recomputed = {f"{CAM_NAMES[0]}:map": seed0[CAM_NAMES[0]]["map"][:200],
-              f"{ACOL_SEED_NAMES[0]}:fused": seed0[ACOL_SEED_NAMES[0]]["fused"][:200]}
+checked_maps = {f"{CAM_NAMES[0]}:map": seed0[CAM_NAMES[0]]["map"][:200],
+                f"{ACOL_SEED_NAMES[0]}:fused": seed0[ACOL_SEED_NAMES[0]]["fused"][:200]}
 recomputed = {name: tables_of(maps, checked, with_largest=True)
-              for name, maps in recomputed.items()}
+              for name, maps in checked_maps.items()}
 
 # %%
 # NBVAL_CHECK_OUTPUT
