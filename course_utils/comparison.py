@@ -21,7 +21,7 @@ A table's name says what was scored: ``"<model>:<map>"`` (``"gap_cnn:map"``,
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 
 import torch
@@ -103,6 +103,7 @@ def comparison_tables(
     scenes: Scenes,
     *,
     load: Callable[[str], nn.Module] = load_model,
+    with_largest: Collection[str] = (),
     progress: bool = True,
     desc: str = "score tables",
 ) -> dict[str, ScoreTables]:
@@ -110,8 +111,15 @@ def comparison_tables(
 
     Each model is loaded (``load(name)``) and run once, whatever number of its
     maps are asked for; its maps are dropped once scored, so memory holds one
-    model's maps at a time. ``desc`` labels the progress bar.
+    model's maps at a time. The tables named in ``with_largest`` also keep the
+    largest component's IoUs (the original MaxBoxAcc; not for a baseline).
+    ``desc`` labels the progress bar.
     """
+    unknown = set(with_largest) - {n for n in names if not n.startswith("baseline:")}
+    if unknown:
+        raise CourseValueError(
+            f"with_largest must name asked-for model maps, not {sorted(unknown)}"
+        )
     by_model: dict[str, list[str]] = {}
     for name in names:
         model, kind = split_name(name)
@@ -131,7 +139,9 @@ def comparison_tables(
             if kind not in maps or kind == "B right":
                 raise CourseValueError(f"model {model!r} has no map {kind!r}; its maps: "
                                        f"{sorted(k for k in maps if k != 'B right')}")
-            tables[f"{model}:{kind}"] = score_tables(maps[kind], scenes.masks, scenes.boxes)
+            name = f"{model}:{kind}"
+            tables[name] = score_tables(maps[kind], scenes.masks, scenes.boxes,
+                                        with_largest=name in with_largest)
             bar.update()
         del maps
     bar.close()

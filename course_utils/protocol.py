@@ -217,7 +217,9 @@ def save_score_tables(tables: Mapping[str, ScoreTables], path: str | Path) -> No
     ``iou_levels [L]`` (:data:`~course_utils.localization.IOU_THRESHOLDS`);
     ``levels_reached [M, T, N]`` uint8, how many of the levels each IoU reaches
     (:meth:`ScoreTables.floored`); ``true_pos``, ``false_pos [M, N, T]`` and
-    ``foreground [N]`` as uint16. The largest component's IoUs are not stored.
+    ``foreground [N]`` as uint16; and for the ``K`` tables that keep the
+    largest component's IoUs (the original MaxBoxAcc), ``largest_names [K]``
+    and ``largest_reached [K, T, N]``, floored the same way.
     :func:`load_score_tables` reads it back.
     """
     if not isinstance(tables, Mapping) or not tables:
@@ -235,9 +237,16 @@ def save_score_tables(tables: Mapping[str, ScoreTables], path: str | Path) -> No
             raise CourseValueError(f"{name!r} is not scored on the same scenes as {items[0][0]!r}")
     floored = [t.floored(IOU_THRESHOLDS) for _, t in items]
     levels = torch.tensor((0.0, *IOU_THRESHOLDS), dtype=torch.float64)
-    # how many levels each IoU reaches: the index of its floored value among (0, *levels)
-    reached = torch.stack([torch.searchsorted(levels, t.ious.contiguous(), right=True) - 1
-                           for t in floored])
+
+    def reached(ious: list[Tensor]) -> np.ndarray:
+        """How many levels each IoU reaches: the index of its floored value among (0, *levels)."""
+        if not ious:
+            return np.zeros((0, *first.ious.shape), dtype=np.uint8)
+        index = [torch.searchsorted(levels, i.contiguous(), right=True) - 1 for i in ious]
+        return torch.stack(index).numpy().astype(np.uint8)
+
+    with_largest = [(name, t) for (name, _), t in zip(items, floored)
+                    if t.largest_ious is not None]
 
     def counts(values: Tensor, what: str) -> np.ndarray:
         if (values != values.round()).any() or values.min() < 0 or values.max() > COUNT_LIMIT:
@@ -248,7 +257,9 @@ def save_score_tables(tables: Mapping[str, ScoreTables], path: str | Path) -> No
         path,
         names=np.array([name for name, _ in items]),
         iou_levels=np.array(IOU_THRESHOLDS, dtype=np.float64),
-        levels_reached=reached.numpy().astype(np.uint8),
+        levels_reached=reached([t.ious for t in floored]),
+        largest_names=np.array([name for name, _ in with_largest], dtype=str),
+        largest_reached=reached([t.largest_ious for _, t in with_largest]),
         true_pos=counts(torch.stack([t.true_pos for t in floored]), "true_pos"),
         false_pos=counts(torch.stack([t.false_pos for t in floored]), "false_pos"),
         foreground=counts(first.foreground, "foreground"),
@@ -270,8 +281,14 @@ def load_score_tables(path: str | Path) -> dict[str, ScoreTables]:
         false_pos = torch.from_numpy(z["false_pos"].astype(np.float64))
         foreground = torch.from_numpy(z["foreground"].astype(np.float64))
         names = [str(name) for name in z["names"]]
+        largest = {}
+        if "largest_names" in z.files:
+            largest_reached = torch.from_numpy(z["largest_reached"].astype(np.int64))
+            largest = {str(name): values[largest_reached[k]]
+                       for k, name in enumerate(z["largest_names"])}
     return {
-        name: ScoreTables(values[reached[m]], true_pos[m], false_pos[m], foreground, None, levels)
+        name: ScoreTables(values[reached[m]], true_pos[m], false_pos[m], foreground,
+                          largest.get(name), levels)
         for m, name in enumerate(names)
     }
 
@@ -287,11 +304,11 @@ def tables_agree(
 
     The same scenes (equal ``foreground``), and at most ``max_share`` of the
     entries differing: of the IoU levels reached (both tables floored to the
-    levels they share) and of the two pixel-count tables, each counted
-    separately. Exact equality is too strict across machines: CPUs with other
-    vector kernels round the convolutions differently in the last bits, and
-    a map value that close to one of the 100 thresholds falls on the other
-    side of it (measured: AVX2 against ``ATEN_CPU_CAPABILITY=default``, a
+    levels they share; the largest component's too, where both keep them)
+    and of the two pixel-count tables, each counted separately. Exact
+    equality is too strict across machines: CPUs with other vector kernels
+    round the convolutions differently in the last bits, and a map value
+    that close to one of the 100 thresholds falls on the other side of it (measured: AVX2 against ``ATEN_CPU_CAPABILITY=default``, a
     few dozen of the 200,000 pixel counts of one model's 1,000 test maps, by
     a pixel or two; no IoU level). A change in the code that makes the maps
     (another upsampling, another normalisation) changes far more.
@@ -305,11 +322,11 @@ def tables_agree(
     shared = [v for v in (first.iou_levels or IOU_THRESHOLDS) if v in second_levels]
     if not shared:
         return False
-    entries = (
-        (first.floored(shared).ious, second.floored(shared).ious),
-        (first.true_pos, second.true_pos),
-        (first.false_pos, second.false_pos),
-    )
+    first, second = first.floored(shared), second.floored(shared)
+    entries = [(first.ious, second.ious), (first.true_pos, second.true_pos),
+               (first.false_pos, second.false_pos)]
+    if first.largest_ious is not None and second.largest_ious is not None:
+        entries.append((first.largest_ious, second.largest_ious))
     return all((a != b).double().mean().item() <= max_share for a, b in entries)
 
 

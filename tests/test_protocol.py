@@ -203,7 +203,7 @@ def test_floored_tables_score_maxboxaccv2_exactly_and_no_other_level(tables):
 
 
 def test_saved_tables_load_back_floored_with_their_names_in_order(tables, maps, scenes, tmp_path):
-    from course_utils.protocol import load_score_tables, save_score_tables
+    from course_utils.protocol import load_score_tables, save_score_tables, tables_agree
 
     other = score_tables(maps.flip(-1), scenes.masks, scenes.boxes)
     save_score_tables({"b": tables, "a": other}, tmp_path / "t.npz")
@@ -218,6 +218,13 @@ def test_saved_tables_load_back_floored_with_their_names_in_order(tables, maps, 
         assert pxap_from_tables(back[name]).item() == pxap_from_tables(original).item()
     with pytest.raises(CourseValueError, match="not scored on the same scenes"):
         save_score_tables({"b": tables, "a": tables[:10]}, tmp_path / "u.npz")
+    # the largest component's IoUs travel too, floored, for the tables that keep them
+    with_largest = score_tables(maps, scenes.masks, scenes.boxes, with_largest=True)
+    save_score_tables({"plain": tables, "largest": with_largest}, tmp_path / "l.npz")
+    back = load_score_tables(tmp_path / "l.npz")
+    assert back["plain"].largest_ious is None
+    assert torch.equal(back["largest"].largest_ious, with_largest.floored().largest_ious)
+    assert tables_agree(back["largest"], with_largest)
     fractional = ScoreTables(tables.ious, tables.true_pos + 0.5, tables.false_pos,
                              tables.foreground)
     with pytest.raises(CourseValueError, match="whole pixel counts"):
