@@ -123,7 +123,7 @@
 # $8 \times 8$, then has a hidden layer of $128$ units: its first layer alone
 # has $64 \cdot 8 \cdot 8 \cdot 128$ weights.
 #
-# **Network in Network** (Lin, Chen & Yan 2014) dropped the fully-connected
+# **Network in Network** (NIN; Lin, Chen & Yan 2014) dropped the fully-connected
 # layers altogether. Its last layer is an *mlpconv* layer (a convolution
 # followed by $1 \times 1$ convolutions) whose last $1 \times 1$ convolution
 # has **one output channel per class**. Global average pooling turns each of
@@ -874,7 +874,7 @@ plt.show()
 # %% [markdown]
 # ### 6. Where is the map? Head, body, background
 #
-# Section 1 recalled the CAM paper's hope: GAP should make the map cover
+# Theory section 1 recalled the CAM paper's hope: GAP should make the map cover
 # the whole object. Our scenes know exactly where the head (the
 # discriminative part), the rest of the body, and the background are, so we
 # can measure it. For every test scene, take the true class's map,

@@ -40,9 +40,13 @@ relu_cam = F.relu(cam.class_activation_map(gap, test.images[:8], test.labels[:8]
 # %% [markdown]
 # ## Exercise 1: the constant
 #
-# The class score is $S_c = \frac{1}{hw} \sum_{x,y} M_c(x, y)$, so the
-# gradient with respect to $f_k(x, y)$ is $w_k^c / hw$ at every position:
-# $\alpha_k^c = w_k^c / hw$, and Grad-CAM $= \mathrm{ReLU}(M_c) / hw$.
+# With GAP then a linear layer, the class score is
+# $y^c = \frac{1}{hw}\sum_{ij}\sum_k w^c_k A^k_{ij}$, so the gradient
+# $g^k_{ij} = \partial y^c / \partial A^k_{ij}$ is $w^c_k / hw$ at every
+# position. Grad-CAM's weight $W^k = \frac{1}{hw}\sum_{ij} g^k_{ij}$ is then
+# $w^c_k / hw$ too, and Grad-CAM $= \mathrm{ReLU}\big(\sum_k W^k A^k\big)
+# = \mathrm{ReLU}(M_c) / hw$, where $M_c = \sum_k w^c_k A^k$ is CAM: the
+# factor is $hw$.
 
 # %%
 grad = cam.grad_cam(gap, gap.features, test.images[:8], test.labels[:8])

@@ -74,7 +74,7 @@ print("average:", avg_pooled.tolist(), " max:", max_pooled.tolist())
 must_pass(check_pooling(avg_pooled, max_pooled))
 
 # %% [markdown] en="2b56d996fa30"
-# ## 연습 문제 2: 파라미터 세기
+# ## 연습 문제 2: 파라미터(parameter) 세기
 #
 # flatten 헤드: 2x2 최대 풀링에는 파라미터가 없고, 숫자
 # $128 \times 8 \times 8 = 8{,}192$개를 남깁니다. 첫 선형 층에는 가중치

@@ -114,7 +114,7 @@ must_pass(checks.check_occlusion(occlude), checks.check_occlusion_pointing(occlu
 # %% [markdown] en="765782ef1373"
 # ## 연습 문제 4: 어느 생물인가?
 #
-# 이미지 크기로 업샘플링(upsampling)한 각 맵의 최고점과, 그로부터 4픽셀 안에
+# 이미지 크기로 업샘플링(upsampling)한 각 맵의 최고점(peak)과, 그로부터 4픽셀 안에
 # 있는 가장 가까운 생물(creature).
 
 # %%

@@ -102,7 +102,7 @@ must_pass(checks.check_top1_bounds(top1_low, top1_high, accuracy=0.9, gt_known=0
 # ## 연습 문제 4: CAM은 머리를 얼마나 잘 분할할까?
 #
 # 5절과 같은 곡선을 머리의 마스크에 대해 구합니다: 머리의 곡선은 맵의 맨 윗부분만
-# 남는 높은 임계값에서 정점에 이릅니다.
+# 남는 높은 임계값에서 최고점(peak)에 이릅니다.
 
 # %%
 head_curve = mask_iou_curve(maps, test.part_masks)

@@ -42,12 +42,16 @@ test = load_split("test")
 gap = load_model("gap_cnn")
 relu_cam = F.relu(cam.class_activation_map(gap, test.images[:8], test.labels[:8]))  # ReLU(M_c)
 
-# %% [markdown] en="e43c2c71a078"
+# %% [markdown] en="265308d807a7"
 # ## 연습 문제 1: 상수
 #
-# 클래스 점수(class score)는 $S_c = \frac{1}{hw} \sum_{x,y} M_c(x, y)$이므로,
-# $f_k(x, y)$에 대한 그래디언트(gradient)는 모든 위치에서 $w_k^c / hw$입니다:
-# $\alpha_k^c = w_k^c / hw$이고, Grad-CAM $= \mathrm{ReLU}(M_c) / hw$입니다.
+# 전역 평균 풀링(GAP) 다음에 선형 층이 오면 클래스 점수(class score)는
+# $y^c = \frac{1}{hw}\sum_{ij}\sum_k w^c_k A^k_{ij}$이므로, 그래디언트(gradient)
+# $g^k_{ij} = \partial y^c / \partial A^k_{ij}$는 모든 위치에서 $w^c_k / hw$입니다.
+# 그러면 Grad-CAM의 가중치(weight) $W^k = \frac{1}{hw}\sum_{ij} g^k_{ij}$도
+# $w^c_k / hw$이고, Grad-CAM $= \mathrm{ReLU}\big(\sum_k W^k A^k\big)
+# = \mathrm{ReLU}(M_c) / hw$입니다. 여기서 $M_c = \sum_k w^c_k A^k$가 CAM이므로,
+# 곱해야 할 수는 $hw$입니다.
 
 # %%
 grad = cam.grad_cam(gap, gap.features, test.images[:8], test.labels[:8])
