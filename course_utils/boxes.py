@@ -41,6 +41,7 @@ from torch import Tensor
 
 from course_utils.checks import check_box_coordinates, check_fraction, check_masks, describe
 from course_utils.errors import CourseValueError
+from course_utils.language import tr
 from course_utils.maps import min_max_normalise
 
 NO_BOX = (0, 0, 0, 0)
@@ -87,7 +88,8 @@ def threshold_map(maps: Tensor, threshold: float) -> Tensor:
     False above.
     """
     if not isinstance(maps, Tensor) or maps.dim() < 2 or not maps.is_floating_point():
-        raise CourseValueError(f"maps must be a float tensor of shape [..., H, W], got {describe(maps)}")
+        message = tr("maps must be a float tensor of shape [..., H, W], got {got}")
+        raise CourseValueError(message.format(got=describe(maps)))
     check_fraction(threshold, "threshold")
     return min_max_normalise(maps) >= threshold
 
@@ -232,7 +234,9 @@ def extra_pixel(convention: str) -> int:
     An unknown convention is a clear error.
     """
     if not isinstance(convention, str) or convention not in BOX_CONVENTIONS:
-        raise CourseValueError(f"convention must be one of {BOX_CONVENTIONS}, got {convention!r}")
+        message = tr("convention must be one of {conventions}, got {convention}")
+        message = message.format(conventions=BOX_CONVENTIONS, convention=repr(convention))
+        raise CourseValueError(message)
     return BOX_CONVENTIONS.index(convention)
 
 
@@ -304,6 +308,15 @@ class BoxSets:
         return torch.bincount(self.image, minlength=self.n)
 
 
+def _box_forms_message(name: str, gt_boxes: object) -> str:
+    """The error for ground-truth boxes in none of the three accepted forms."""
+    message = tr(
+        "{name} must be a tensor [N, 4], a padded tensor [N, K, 4] with gt_counts, "
+        "or a list of [K_i, 4] tensors, got {got}"
+    )
+    return message.format(name=name, got=describe(gt_boxes))
+
+
 def as_box_sets(gt_boxes: Tensor | Sequence[Tensor] | BoxSets, gt_counts: Tensor | Sequence[int] | None = None,
                 name: str = "gt_boxes") -> BoxSets:
     """Read one or several ground-truth boxes per image into :class:`BoxSets`.
@@ -328,41 +341,50 @@ def as_box_sets(gt_boxes: Tensor | Sequence[Tensor] | BoxSets, gt_counts: Tensor
             n = len(gt_boxes)
             return BoxSets(gt_boxes, torch.arange(n, device=gt_boxes.device), n, True)
         if gt_boxes.dim() != 3 or gt_boxes.shape[-1] != 4 or gt_boxes.dtype == torch.bool:
-            raise CourseValueError(f"{name} must be a tensor [N, 4], a padded tensor [N, K, 4] with gt_counts, "
-                                   f"or a list of [K_i, 4] tensors, got {describe(gt_boxes)}")
+            raise CourseValueError(_box_forms_message(name, gt_boxes))
         n, k = gt_boxes.shape[:2]
         if gt_counts is None:
             counts = torch.full((n,), k, dtype=torch.int64)
         else:
             counts = torch.as_tensor(gt_counts)
             if counts.shape != (n,) or counts.is_floating_point() or counts.dtype == torch.bool:
-                raise CourseValueError(f"gt_counts must be whole numbers, one per image ([{n}]), "
-                                       f"got {describe(counts)}")
+                message = tr("gt_counts must be whole numbers, one per image ([{n}]), got {got}")
+                raise CourseValueError(message.format(n=n, got=describe(counts)))
         if ((counts < 1) | (counts > k)).any():
-            raise CourseValueError(f"gt_counts must lie between 1 and {k} (the padded length): every image needs "
-                                   f"at least one box, got values from {counts.min().item()} to {counts.max().item()}")
+            message = tr(
+                "gt_counts must lie between 1 and {k} (the padded length): every image needs "
+                "at least one box, got values from {low} to {high}"
+            )
+            raise CourseValueError(
+                message.format(k=k, low=counts.min().item(), high=counts.max().item())
+            )
         keep = torch.arange(k)[None, :] < counts.cpu()[:, None]  # [N, K]: real boxes, not padding
         boxes = gt_boxes[keep.to(gt_boxes.device)]
         check_box_coordinates(boxes, name)
         image = torch.arange(n)[:, None].expand(n, k)[keep].to(gt_boxes.device)
         return BoxSets(boxes, image, n, bool((counts == 1).all()))
     if gt_counts is not None:
-        raise CourseValueError("gt_counts goes with a padded tensor [N, K, 4]; a list already says how many "
-                               "boxes each image has")
+        raise CourseValueError(tr(
+            "gt_counts goes with a padded tensor [N, K, 4]; a list already says how many "
+            "boxes each image has"
+        ))
     if isinstance(gt_boxes, (str, bytes)) or not isinstance(gt_boxes, Sequence):
-        raise CourseValueError(f"{name} must be a tensor [N, 4], a padded tensor [N, K, 4] with gt_counts, "
-                               f"or a list of [K_i, 4] tensors, got {describe(gt_boxes)}")
+        raise CourseValueError(_box_forms_message(name, gt_boxes))
     pieces = []
     for i, item in enumerate(gt_boxes):
         b = torch.as_tensor(item)
         b = b[None] if b.dim() == 1 else b
         if b.dim() != 2 or b.shape[-1] != 4 or b.dtype == torch.bool or len(b) == 0:
-            raise CourseValueError(f"{name}[{i}] must hold at least one box, as a tensor [K, 4] (or [4]) with "
-                                   f"K >= 1, got {describe(b)}")
+            message = tr(
+                "{name}[{i}] must hold at least one box, as a tensor [K, 4] (or [4]) with "
+                "K >= 1, got {got}"
+            )
+            raise CourseValueError(message.format(name=name, i=i, got=describe(b)))
         check_box_coordinates(b, f"{name}[{i}]")
         pieces.append(b)
     if not pieces:
-        raise CourseValueError(f"{name} is an empty list: give one [K_i, 4] tensor per image")
+        message = tr("{name} is an empty list: give one [K_i, 4] tensor per image")
+        raise CourseValueError(message.format(name=name))
     counts = torch.tensor([len(b) for b in pieces])
     boxes = torch.cat(pieces)
     image = torch.repeat_interleave(torch.arange(len(pieces)), counts).to(boxes.device)

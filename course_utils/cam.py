@@ -99,6 +99,7 @@ from course_utils.hooks import (
     read_layer,
     resolve_target,
 )
+from course_utils.language import tr, tr_noop
 from course_utils.maps import min_max_normalise, to_image, upsample
 
 __all__ = [
@@ -554,8 +555,8 @@ def principal_projection(activation: Tensor, *, centred: bool = False) -> Tensor
 
 _CAM = "class_activation_map"
 # "CAM" is this method's name in the notebooks, whose saved outputs (checked by nbval) print these messages.
-_CAM_NEEDS = "CAM needs global average pooling followed by one linear layer"
-_USE_GRAD_CAM = "use grad_cam(model, layer, images) instead"
+_CAM_NEEDS = tr_noop("CAM needs global average pooling followed by one linear layer")
+_USE_GRAD_CAM = tr_noop("use grad_cam(model, layer, images) instead")
 
 
 def _gap_linear_head(
@@ -572,18 +573,20 @@ def _gap_linear_head(
     if isinstance(fc, nn.Conv2d) and fc.kernel_size == (1, 1) and fc.groups == 1:
         # A 1x1 convolution is the same linear map applied at every position.
         return feature_layer, fc.weight.detach()[:, :, 0, 0], bias
+    message = tr("{needs}, but fc is {type}, not nn.Linear or a 1x1 nn.Conv2d: {instead}")
     raise CourseValueError(
-        f"{_CAM_NEEDS}, but fc is {type(fc).__name__}, not nn.Linear or a 1x1 nn.Conv2d: {_USE_GRAD_CAM}"
+        message.format(needs=tr(_CAM_NEEDS), type=type(fc).__name__, instead=tr(_USE_GRAD_CAM))
     )
 
 
 def _default_features(model: nn.Module) -> nn.Module:
     features = getattr(model, "features", None)
     if not isinstance(features, nn.Module):
-        raise CourseValueError(
-            f"{_CAM} found no `features` module in {type(model).__name__}: pass feature_layer=, "
-            f"e.g. feature_layer=model.layer4"
+        message = tr(
+            "{method} found no `features` module in {type}: pass feature_layer=, "
+            "e.g. feature_layer=model.layer4"
         )
+        raise CourseValueError(message.format(method=_CAM, type=type(model).__name__))
     return features
 
 
@@ -592,9 +595,12 @@ def _default_fc(model: nn.Module) -> nn.Module:
         head = getattr(model, name, None)
         if isinstance(head, nn.Module):
             return head
+    message = tr(
+        "{needs}, and {type} has no `fc` or `classifier` layer "
+        "(pass fc= if it has one under another name, or {instead})"
+    )
     raise CourseValueError(
-        f"{_CAM_NEEDS}, and {type(model).__name__} has no `fc` or `classifier` layer "
-        f"(pass fc= if it has one under another name, or {_USE_GRAD_CAM})"
+        message.format(needs=tr(_CAM_NEEDS), type=type(model).__name__, instead=tr(_USE_GRAD_CAM))
     )
 
 
@@ -602,21 +608,29 @@ def _check_gap_linear(features: object, scores: Tensor, weight: Tensor, bias: Te
     """The logits must equal fc(GAP(features)); otherwise the map would not explain them."""
     if not isinstance(features, Tensor) or features.dim() != 4:
         shape = tuple(features.shape) if isinstance(features, Tensor) else type(features).__name__
-        raise CourseValueError(f"{_CAM_NEEDS}; the feature layer gives {shape}, not feature maps [N, K, h, w]")
+        message = tr("{needs}; the feature layer gives {shape}, not feature maps [N, K, h, w]")
+        raise CourseValueError(message.format(needs=tr(_CAM_NEEDS), shape=shape))
     if weight.shape[1] != features.shape[1] or weight.shape[0] != scores.shape[1]:
-        raise CourseValueError(
-            f"{_CAM_NEEDS}: fc maps {weight.shape[1]} channels to {weight.shape[0]} classes, but the features "
-            f"have {features.shape[1]} channels and the model {scores.shape[1]} classes: {_USE_GRAD_CAM}"
+        message = tr(
+            "{needs}: fc maps {fc_channels} channels to {fc_classes} classes, but the features "
+            "have {channels} channels and the model {classes} classes: {instead}"
         )
+        raise CourseValueError(message.format(
+            needs=tr(_CAM_NEEDS), fc_channels=weight.shape[1], fc_classes=weight.shape[0],
+            channels=features.shape[1], classes=scores.shape[1], instead=tr(_USE_GRAD_CAM),
+        ))
     predicted = features.mean(dim=(2, 3)) @ weight.T.to(features.dtype)
     if bias is not None:
         predicted = predicted + bias
     scale = max(1.0, scores.abs().max().item())
     error = (predicted - scores).abs().max().item()
     if error > 1e-3 * scale:
+        message = tr(
+            "{needs}: the model's scores are not fc(GAP(features)) (max difference {error:.3g}): "
+            "{instead}"
+        )
         raise CourseValueError(
-            f"{_CAM_NEEDS}: the model's scores are not fc(GAP(features)) (max difference {error:.3g}): "
-            f"{_USE_GRAD_CAM}"
+            message.format(needs=tr(_CAM_NEEDS), error=error, instead=tr(_USE_GRAD_CAM))
         )
 
 
@@ -654,7 +668,8 @@ def _patch_masks(images: Tensor, patch: int, stride: int) -> tuple[Tensor, tuple
     """One mask per patch position, ``[P, 1, H, W]`` (1 inside the patch), and the grid ``(h', w')``."""
     height, width = images.shape[-2:]
     if patch > min(height, width):
-        raise CourseValueError(f"occlusion_map's patch={patch} is larger than the images ({height}x{width})")
+        message = tr("occlusion_map's patch={patch} is larger than the images ({height}x{width})")
+        raise CourseValueError(message.format(patch=patch, height=height, width=width))
     device = images.device
     tops = torch.arange(0, height - patch + 1, stride, device=device)
     lefts = torch.arange(0, width - patch + 1, stride, device=device)
@@ -669,8 +684,10 @@ def _baseline_colour(images: Tensor, baseline: float | str) -> Tensor:
     """The occlusion fill, ``[N, 3, 1, 1]``: a constant, or each image's mean colour."""
     if isinstance(baseline, str):
         if baseline != "mean":
-            raise CourseValueError(f"occlusion_map's baseline must be a number or 'mean', got {baseline!r}")
+            message = tr("occlusion_map's baseline must be a number or 'mean', got {baseline}")
+            raise CourseValueError(message.format(baseline=repr(baseline)))
         return images.mean(dim=(2, 3), keepdim=True)
     if isinstance(baseline, bool) or not isinstance(baseline, (int, float)):
-        raise CourseTypeError(f"occlusion_map's baseline must be a number or 'mean', got {type(baseline).__name__}")
+        message = tr("occlusion_map's baseline must be a number or 'mean', got {baseline}")
+        raise CourseTypeError(message.format(baseline=type(baseline).__name__))
     return torch.full_like(images[:, :, :1, :1], float(baseline))

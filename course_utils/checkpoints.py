@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from course_utils.errors import CourseKeyError
+from course_utils.language import tr
 from course_utils.models import MODEL_CLASSES
 from course_utils.scenes import Scenes, load_scenes
 
@@ -32,7 +33,8 @@ def load_manifest(data_dir: Path = DATA_DIR) -> dict:
     """The manifest: ``{"files": {name: sha256}, "models": {name: {class, config, test_accuracy, ...}}}``."""
     path = Path(data_dir) / "manifest.json"
     if not path.exists():
-        raise FileNotFoundError(f"no manifest at {path}; regenerate data/ with `make checkpoints`")
+        message = tr("no manifest at {path}; regenerate data/ with `make checkpoints`")
+        raise FileNotFoundError(message.format(path=path))
     return json.loads(path.read_text())
 
 
@@ -41,15 +43,22 @@ def verified_path(name: str, data_dir: Path = DATA_DIR) -> Path:
     data_dir = Path(data_dir)
     manifest = load_manifest(data_dir)
     if name not in manifest["files"]:
-        raise CourseKeyError(f"{name!r} is not in {data_dir / 'manifest.json'}; known files: {sorted(manifest['files'])}")
+        message = tr("{name} is not in {manifest}; known files: {known}")
+        raise CourseKeyError(message.format(
+            name=repr(name), manifest=data_dir / "manifest.json", known=sorted(manifest["files"])
+        ))
     path = data_dir / name
     if not path.exists():
-        raise FileNotFoundError(f"{path} is missing; regenerate data/ with `make checkpoints`")
+        message = tr("{path} is missing; regenerate data/ with `make checkpoints`")
+        raise FileNotFoundError(message.format(path=path))
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     if digest != manifest["files"][name]:
+        message = tr(
+            "{path} is corrupted or was changed: its sha256 is {digest}..., the manifest expects "
+            "{expected}...; restore it from git or regenerate data/ with `make checkpoints`"
+        )
         raise ChecksumError(
-            f"{path} is corrupted or was changed: its sha256 is {digest[:12]}..., the manifest expects "
-            f"{manifest['files'][name][:12]}...; restore it from git or regenerate data/ with `make checkpoints`"
+            message.format(path=path, digest=digest[:12], expected=manifest["files"][name][:12])
         )
     return path
 
@@ -64,7 +73,8 @@ def load_model(name: str, data_dir: Path = DATA_DIR, device: torch.device | str 
     data_dir = Path(data_dir)
     models = load_manifest(data_dir)["models"]
     if name not in models:
-        raise CourseKeyError(f"no model {name!r} in data/; available: {sorted(models)}")
+        message = tr("no model {name} in data/; available: {known}")
+        raise CourseKeyError(message.format(name=repr(name), known=sorted(models)))
     entry = models[name]
     model = MODEL_CLASSES[entry["class"]](**entry["config"]["model_kwargs"])
     state = torch.load(verified_path(f"{name}.pt", data_dir), map_location="cpu", weights_only=True)

@@ -31,6 +31,7 @@ from tqdm.auto import tqdm
 from course_utils.cam import class_activation_map
 from course_utils.checkpoints import DATA_DIR, load_model, verified_path
 from course_utils.errors import CourseValueError
+from course_utils.language import tr
 from course_utils.maps import to_image
 from course_utils.models import ACoL, MaskCNN
 from course_utils.protocol import (
@@ -69,7 +70,8 @@ def true_class_maps(model: nn.Module, scenes: Scenes, chunk: int = CHUNK) -> dic
     ``chunk`` scenes go through the model at a time.
     """
     if not isinstance(chunk, int) or chunk < 1:
-        raise CourseValueError(f"chunk must be a positive int, got {chunk!r}")
+        message = tr("chunk must be a positive int, got {chunk}")
+        raise CourseValueError(message.format(chunk=repr(chunk)))
     parts = []
     with torch.no_grad():
         for images, labels in zip(scenes.images.split(chunk), scenes.labels.split(chunk)):
@@ -90,11 +92,11 @@ def split_name(name: str) -> tuple[str, str]:
     """``"acol_04:A alone"`` -> ``("acol_04", "A alone")``; a clear error for anything else."""
     model, sep, kind = name.partition(":")
     if not sep or not model or not kind:
-        raise CourseValueError(
-            f"a table's name is '<model>:<map>' or 'baseline:<name>', got {name!r}"
-        )
+        message = tr("a table's name is '<model>:<map>' or 'baseline:<name>', got {name}")
+        raise CourseValueError(message.format(name=repr(name)))
     if model == "baseline" and kind not in BASELINES:
-        raise CourseValueError(f"unknown baseline {kind!r}; expected one of {sorted(BASELINES)}")
+        message = tr("unknown baseline {kind}; expected one of {known}")
+        raise CourseValueError(message.format(kind=repr(kind), known=sorted(BASELINES)))
     return model, kind
 
 
@@ -117,9 +119,8 @@ def comparison_tables(
     """
     unknown = set(with_largest) - {n for n in names if not n.startswith("baseline:")}
     if unknown:
-        raise CourseValueError(
-            f"with_largest must name asked-for model maps, not {sorted(unknown)}"
-        )
+        message = tr("with_largest must name asked-for model maps, not {unknown}")
+        raise CourseValueError(message.format(unknown=sorted(unknown)))
     by_model: dict[str, list[str]] = {}
     for name in names:
         model, kind = split_name(name)
@@ -137,8 +138,10 @@ def comparison_tables(
         maps = true_class_maps(load(model), scenes)
         for kind in kinds:
             if kind not in maps or kind == "B right":
-                raise CourseValueError(f"model {model!r} has no map {kind!r}; its maps: "
-                                       f"{sorted(k for k in maps if k != 'B right')}")
+                message = tr("model {model} has no map {kind}; its maps: {known}")
+                known = sorted(k for k in maps if k != "B right")
+                message = message.format(model=repr(model), kind=repr(kind), known=known)
+                raise CourseValueError(message)
             name = f"{model}:{kind}"
             tables[name] = score_tables(maps[kind], scenes.masks, scenes.boxes,
                                         with_largest=name in with_largest)
@@ -153,7 +156,6 @@ def load_comparison_tables(
 ) -> dict[str, ScoreTables]:
     """The shipped tables of ``split`` (``"test"`` or ``"heldout"``), by name, sha256 checked."""
     if split not in TABLE_FILES:
-        raise CourseValueError(
-            f"no shipped tables for split {split!r}; expected one of {sorted(TABLE_FILES)}"
-        )
+        message = tr("no shipped tables for split {split}; expected one of {known}")
+        raise CourseValueError(message.format(split=repr(split), known=sorted(TABLE_FILES)))
     return load_score_tables(verified_path(TABLE_FILES[split], Path(data_dir)))

@@ -68,6 +68,7 @@ from course_utils.checks import check_masks as _check_masks
 from course_utils.checks import check_same_shape as _check_same_shape
 from course_utils.checks import describe as _describe
 from course_utils.errors import CourseValueError
+from course_utils.language import tr
 from course_utils.maps import min_max_normalise
 
 IOU_THRESHOLDS = (0.3, 0.5, 0.7)
@@ -85,8 +86,11 @@ def _best_ious_of_one_box_each(pred_boxes: Tensor, gt_boxes: GtBoxes, gt_counts:
     _check_boxes(pred_boxes, "pred_boxes")
     sets = as_box_sets(gt_boxes, gt_counts)
     if sets.n != len(pred_boxes):
-        raise CourseValueError(f"pred_boxes and gt_boxes must cover the same images (one predicted box per image), "
-                               f"got {len(pred_boxes)} predicted boxes and {sets.n} images of ground truth")
+        message = tr(
+            "pred_boxes and gt_boxes must cover the same images (one predicted box per image), "
+            "got {boxes} predicted boxes and {n} images of ground truth"
+        )
+        raise CourseValueError(message.format(boxes=len(pred_boxes), n=sets.n))
     return best_iou_per_image(pred_boxes, torch.arange(len(pred_boxes), device=pred_boxes.device), sets)
 
 
@@ -130,7 +134,8 @@ def top1_loc(
     ious = _best_ious_of_one_box_each(pred_boxes, gt_boxes, gt_counts)
     for name, x in (("pred_labels", pred_labels), ("labels", labels)):
         if not isinstance(x, Tensor) or x.shape != (len(pred_boxes),):
-            raise CourseValueError(f"{name} must be a tensor of shape [{len(pred_boxes)}], got {_describe(x)}")
+            message = tr("{name} must be a tensor of shape [{n}], got {got}")
+            raise CourseValueError(message.format(name=name, n=len(pred_boxes), got=_describe(x)))
     hit = (pred_labels == labels) & (ious >= iou_threshold)
     return hit.double().mean().item()
 
@@ -157,7 +162,8 @@ def peak_pixels(maps: Tensor, *, peak_tolerance: float = PEAK_TOLERANCE) -> Tens
     """
     _check_maps(maps)
     if not 0.0 <= float(peak_tolerance) < 1.0:
-        raise CourseValueError(f"peak_tolerance must be in [0, 1), got {peak_tolerance}")
+        message = tr("peak_tolerance must be in [0, 1), got {value}")
+        raise CourseValueError(message.format(value=peak_tolerance))
     flat = maps.detach().double().flatten(1)  # float64: the cut itself adds no rounding
     top, bottom = flat.amax(1, keepdim=True), flat.amin(1, keepdim=True)
     return (flat >= top - peak_tolerance * (top - bottom)).view(maps.shape)
@@ -167,7 +173,8 @@ def pixels_near(masks: Tensor, tolerance: int) -> Tensor:
     """Pixels within ``tolerance`` pixels (Euclidean) of each mask ``[N, H, W]``; 0 gives the mask itself."""
     _check_masks(masks)
     if int(tolerance) != tolerance or tolerance < 0:
-        raise CourseValueError(f"tolerance must be a non-negative whole number of pixels, got {tolerance}")
+        message = tr("tolerance must be a non-negative whole number of pixels, got {value}")
+        raise CourseValueError(message.format(value=tolerance))
     if tolerance == 0:
         return masks
     r = int(tolerance)
@@ -242,7 +249,8 @@ def localize_at_threshold(
         gt_boxes = gt_boxes.reshape(-1, 4)
     sets = as_box_sets(gt_boxes, gt_counts)
     if len(maps) != sets.n:
-        raise CourseValueError(f"maps and gt_boxes must have one entry per scene, got {len(maps)} and {sets.n}")
+        message = tr("maps and gt_boxes must have one entry per scene, got {maps} and {boxes}")
+        raise CourseValueError(message.format(maps=len(maps), boxes=sets.n))
     masks = threshold_map(maps, threshold)
     boxes = [mask_to_boxes(mask, multi_contour=multi_contour) for mask in masks]
     image = torch.cat([torch.full((len(b),), i) for i, b in enumerate(boxes)])
@@ -267,13 +275,13 @@ def _as_thresholds(cam_thresholds: Sequence[float] | Tensor | None) -> Tensor:
         return default_cam_thresholds()
     t = torch.as_tensor(cam_thresholds, dtype=torch.float64)
     if t.dim() != 1 or t.numel() == 0:
-        raise CourseValueError(f"cam_thresholds must be a non-empty 1-D sequence, got shape {tuple(t.shape)}")
+        message = tr("cam_thresholds must be a non-empty 1-D sequence, got shape {shape}")
+        raise CourseValueError(message.format(shape=tuple(t.shape)))
     if (t < 0).any() or (t > 1).any():
-        raise CourseValueError(
-            f"cam_thresholds must lie in [0, 1], got values from {t.min().item()} to {t.max().item()}"
-        )
+        message = tr("cam_thresholds must lie in [0, 1], got values from {low} to {high}")
+        raise CourseValueError(message.format(low=t.min().item(), high=t.max().item()))
     if (t.diff() <= 0).any():
-        raise CourseValueError("cam_thresholds must be strictly increasing")
+        raise CourseValueError(tr("cam_thresholds must be strictly increasing"))
     return t
 
 
@@ -351,7 +359,8 @@ def _box_ious(
     _check_maps(maps)
     sets = as_box_sets(boxes, gt_counts, "boxes")
     if sets.n != len(maps):
-        raise CourseValueError(f"maps and boxes must have the same N (one per image), got {len(maps)} and {sets.n}")
+        message = tr("maps and boxes must have the same N (one per image), got {maps} and {boxes}")
+        raise CourseValueError(message.format(maps=len(maps), boxes=sets.n))
     thresholds = _as_thresholds(cam_thresholds)
     extra_pixel(convention)  # an unknown convention fails before the slow part
     n = len(maps)
@@ -414,7 +423,8 @@ def box_accuracy_from_ious(ious: Tensor, iou_thresholds: Sequence[float] = IOU_T
     """
     _check_iou_levels(iou_thresholds)
     if not isinstance(ious, Tensor) or ious.dim() != 2:
-        raise CourseValueError(f"ious must be a tensor [T, N] from box_ious_at_thresholds, got {_describe(ious)}")
+        message = tr("ious must be a tensor [T, N] from box_ious_at_thresholds, got {got}")
+        raise CourseValueError(message.format(got=_describe(ious)))
     levels = torch.tensor(list(iou_thresholds), dtype=torch.float64)
     return (ious.double()[None] >= levels[:, None, None]).double().mean(-1)
 
@@ -520,7 +530,9 @@ def pixel_precision_recall(
     """
     _check_maps_and_masks(maps, masks)
     if not masks.any():
-        raise CourseValueError("masks must contain at least one True pixel: recall is undefined without foreground")
+        raise CourseValueError(tr(
+            "masks must contain at least one True pixel: recall is undefined without foreground"
+        ))
     thresholds = _as_thresholds(cam_thresholds)
     scores = min_max_normalise(maps.detach()).flatten().contiguous()
     counts = _counts_at_or_above(scores, masks.flatten().long(), 2, thresholds).double()
@@ -615,7 +627,8 @@ def mean_map_by_region(maps: Tensor, masks: Tensor, part_masks: Tensor) -> dict[
     _check_maps_and_masks(maps, masks)
     _check_maps_and_masks(maps, part_masks)
     if (part_masks & ~masks).any():
-        raise CourseValueError("part_masks must lie inside masks (the part is a piece of the object)")
+        message = tr("part_masks must lie inside masks (the part is a piece of the object)")
+        raise CourseValueError(message)
     norm = min_max_normalise(maps)
     regions = {"part": part_masks, "rest of object": masks & ~part_masks, "background": ~masks}
     return {name: norm[region].double().mean().item() for name, region in regions.items()}

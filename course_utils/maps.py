@@ -30,6 +30,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from course_utils.errors import CourseValueError
+from course_utils.language import tr
 
 INTERPOLATIONS = ("nearest", "bilinear", "bicubic")
 
@@ -43,7 +44,8 @@ def min_max_normalise(maps: Tensor, eps: float = 1e-12) -> Tensor:
     A constant map (:math:`\\max M = \\min M`) becomes all zeros, not NaN.
     """
     if maps.dim() < 2:
-        raise CourseValueError(f"expected maps of shape [..., h, w], got shape {tuple(maps.shape)}")
+        message = tr("expected maps of shape [..., h, w], got shape {shape}")
+        raise CourseValueError(message.format(shape=tuple(maps.shape)))
     flat = maps.flatten(-2)
     low = flat.amin(-1, keepdim=True)
     span = flat.amax(-1, keepdim=True) - low
@@ -58,9 +60,11 @@ def upsample(maps: Tensor, size: int | tuple[int, int], mode: str = "bilinear") 
     same convention as the strided convolutions and pools that made the map.
     """
     if mode not in INTERPOLATIONS:
-        raise CourseValueError(f"mode must be one of {INTERPOLATIONS}, got {mode!r}")
+        message = tr("mode must be one of {modes}, got {mode}")
+        raise CourseValueError(message.format(modes=INTERPOLATIONS, mode=repr(mode)))
     if maps.dim() not in (2, 3):
-        raise CourseValueError(f"expected maps of shape [N, h, w] or [h, w], got shape {tuple(maps.shape)}")
+        message = tr("expected maps of shape [N, h, w] or [h, w], got shape {shape}")
+        raise CourseValueError(message.format(shape=tuple(maps.shape)))
     size = (size, size) if isinstance(size, int) else tuple(size)
     x = maps[None, None] if maps.dim() == 2 else maps[:, None]
     kwargs = {} if mode == "nearest" else {"align_corners": False}

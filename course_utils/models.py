@@ -29,7 +29,9 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
+from course_utils.checks import describe
 from course_utils.errors import CourseValueError
+from course_utils.language import tr
 from course_utils.maps import min_max_normalise
 
 NUM_CLASSES = 4
@@ -193,7 +195,7 @@ class ACoL(nn.Module):
     ) -> None:
         super().__init__()
         if not 0.0 < delta <= 1.0:
-            raise CourseValueError(f"delta must be in (0, 1], got {delta}")
+            raise CourseValueError(tr("delta must be in (0, 1], got {delta}").format(delta=delta))
         self.delta = delta
         self.features = Backbone(widths)
         self.branch_a = class_map_branch(self.features.out_channels, num_classes)
@@ -257,10 +259,11 @@ def mask_targets(masks: Tensor, cell: int = 4) -> Tensor:
     .. math:: m(x, y) = \\frac{1}{c^2} \\sum_{(u, v) \\in \\text{cell}(x, y)} [\\text{object}(u, v)]
     """
     if not isinstance(masks, Tensor) or masks.dim() != 3 or masks.dtype != torch.bool:
-        raise CourseValueError(f"masks must be a bool tensor [N, H, W], got {type(masks).__name__} "
-                               f"{tuple(getattr(masks, 'shape', ()))} {getattr(masks, 'dtype', '')}")
+        message = tr("masks must be a bool tensor [N, H, W], got {got}")
+        raise CourseValueError(message.format(got=describe(masks)))
     if masks.shape[1] % cell or masks.shape[2] % cell:
-        raise CourseValueError(f"the mask size {tuple(masks.shape[1:])} is not a multiple of the cell size {cell}")
+        message = tr("the mask size {size} is not a multiple of the cell size {cell}")
+        raise CourseValueError(message.format(size=tuple(masks.shape[1:]), cell=cell))
     return nn.functional.avg_pool2d(masks[:, None].float(), cell)[:, 0]
 
 

@@ -41,8 +41,10 @@ from matplotlib import cbook
 from torch import Tensor, nn
 
 from course_utils.cam import grad_cam
+from course_utils.checks import describe
 from course_utils.errors import CourseValueError
 from course_utils.hooks import eval_mode
+from course_utils.language import tr
 
 if TYPE_CHECKING:
     from torchvision.models import ResNet18_Weights
@@ -134,7 +136,8 @@ def center_crop(photo: Tensor, *, resize: int = RESIZE, crop: int = CROP) -> Ten
     so it can be shown, and a map laid over it.
     """
     if not isinstance(photo, Tensor) or photo.dim() != 3 or photo.shape[0] != 3 or not photo.is_floating_point():
-        raise CourseValueError(f"photo must be a float tensor [3, H, W] in [0, 1], got {getattr(photo, 'shape', photo)}")
+        message = tr("photo must be a float tensor [3, H, W] in [0, 1], got {got}")
+        raise CourseValueError(message.format(got=describe(photo)))
     height, width = photo.shape[-2:]
     long_side = int(resize * max(height, width) / min(height, width))  # rounded down, as torchvision does
     size = (long_side, resize) if width <= height else (resize, long_side)

@@ -42,6 +42,7 @@ from torch import Tensor
 from course_utils.boxes import best_iou_per_image, component_boxes, largest_of_each_image
 from course_utils.checks import check_boxes, check_same_n, describe
 from course_utils.errors import CourseValueError
+from course_utils.language import tr
 from course_utils.localization import (
     IOU_THRESHOLDS,
     as_thresholds,
@@ -86,12 +87,17 @@ class ScoreTables:
     def __post_init__(self) -> None:
         t, n = self.ious.shape if self.ious.dim() == 2 else (None, None)
         if t is None or self.true_pos.shape != (n, t) or self.false_pos.shape != (n, t):
-            raise CourseValueError(
-                "ScoreTables needs ious [T, N], true_pos and false_pos [N, T], foreground [N]; got "
-                f"{tuple(self.ious.shape)}, {tuple(self.true_pos.shape)}, {tuple(self.false_pos.shape)}"
+            message = tr(
+                "ScoreTables needs ious [T, N], true_pos and false_pos [N, T], foreground [N]; "
+                "got {ious}, {true_pos}, {false_pos}"
             )
+            raise CourseValueError(message.format(
+                ious=tuple(self.ious.shape), true_pos=tuple(self.true_pos.shape),
+                false_pos=tuple(self.false_pos.shape),
+            ))
         if self.foreground.shape != (n,):
-            raise CourseValueError(f"foreground must be [N] = [{n}], got {tuple(self.foreground.shape)}")
+            message = tr("foreground must be [N] = [{n}], got {shape}")
+            raise CourseValueError(message.format(n=n, shape=tuple(self.foreground.shape)))
 
     def __len__(self) -> int:
         return self.ious.shape[1]
@@ -117,10 +123,8 @@ class ScoreTables:
         """
         levels = _check_increasing_levels(iou_levels)
         if self.iou_levels is not None and not set(levels) <= set(self.iou_levels):
-            raise CourseValueError(
-                f"these tables keep only the IoU levels {self.iou_levels}; "
-                f"cannot floor to {levels}"
-            )
+            message = tr("these tables keep only the IoU levels {kept}; cannot floor to {levels}")
+            raise CourseValueError(message.format(kept=self.iou_levels, levels=levels))
         largest = None if self.largest_ious is None else floor_to_levels(self.largest_ious, levels)
         return ScoreTables(floor_to_levels(self.ious, levels), self.true_pos, self.false_pos,
                            self.foreground, largest, levels)
@@ -130,10 +134,11 @@ def _check_increasing_levels(iou_levels: Sequence[float]) -> tuple[float, ...]:
     levels = tuple(float(v) for v in iou_levels)
     increasing = list(levels) == sorted(set(levels))
     if not levels or any(not 0.0 < v <= 1.0 for v in levels) or not increasing:
-        raise CourseValueError(
+        message = tr(
             "iou_levels must be strictly increasing IoU levels in (0, 1], e.g. (0.3, 0.5, 0.7); "
-            f"got {iou_levels!r}"
+            "got {levels}"
         )
+        raise CourseValueError(message.format(levels=repr(iou_levels)))
     return levels
 
 
@@ -147,7 +152,8 @@ def floor_to_levels(ious: Tensor, iou_levels: Sequence[float] = IOU_THRESHOLDS) 
     """
     levels = _check_increasing_levels(iou_levels)
     if not isinstance(ious, Tensor) or not ious.is_floating_point():
-        raise CourseValueError(f"ious must be a float tensor, got {describe(ious)}")
+        message = tr("ious must be a float tensor, got {got}")
+        raise CourseValueError(message.format(got=describe(ious)))
     values = torch.tensor((0.0, *levels), dtype=torch.float64)
     reached = (ious.double()[..., None] >= values[1:]).sum(-1)  # how many levels each IoU reaches
     return values[reached]
@@ -187,7 +193,8 @@ def shared_map_tables(
     but the map's components are found once per threshold, not once per scene.
     """
     if not isinstance(shared_map, Tensor) or shared_map.dim() != 2 or not shared_map.is_floating_point():
-        raise CourseValueError(f"shared_map must be one float map [H, W], got {describe(shared_map)}")
+        message = tr("shared_map must be one float map [H, W], got {got}")
+        raise CourseValueError(message.format(got=describe(shared_map)))
     check_boxes(boxes)
     n = len(boxes)
     expanded = shared_map.expand(n, *shared_map.shape)
@@ -223,18 +230,17 @@ def save_score_tables(tables: Mapping[str, ScoreTables], path: str | Path) -> No
     :func:`load_score_tables` reads it back.
     """
     if not isinstance(tables, Mapping) or not tables:
-        raise CourseValueError(
-            f"tables must be a non-empty mapping name -> ScoreTables, got {describe(tables)}"
-        )
+        message = tr("tables must be a non-empty mapping name -> ScoreTables, got {got}")
+        raise CourseValueError(message.format(got=describe(tables)))
     items = list(tables.items())
     first = items[0][1]
     for name, t in items:
         if not isinstance(name, str) or not isinstance(t, ScoreTables):
-            raise CourseValueError(
-                f"tables must map str names to ScoreTables, got {name!r}: {describe(t)}"
-            )
+            message = tr("tables must map str names to ScoreTables, got {name}: {got}")
+            raise CourseValueError(message.format(name=repr(name), got=describe(t)))
         if t.ious.shape != first.ious.shape or not torch.equal(t.foreground, first.foreground):
-            raise CourseValueError(f"{name!r} is not scored on the same scenes as {items[0][0]!r}")
+            message = tr("{name} is not scored on the same scenes as {first}")
+            raise CourseValueError(message.format(name=repr(name), first=repr(items[0][0])))
     floored = [t.floored(IOU_THRESHOLDS) for _, t in items]
     levels = torch.tensor((0.0, *IOU_THRESHOLDS), dtype=torch.float64)
 
@@ -250,7 +256,8 @@ def save_score_tables(tables: Mapping[str, ScoreTables], path: str | Path) -> No
 
     def counts(values: Tensor, what: str) -> np.ndarray:
         if (values != values.round()).any() or values.min() < 0 or values.max() > COUNT_LIMIT:
-            raise CourseValueError(f"{what} must be whole pixel counts in 0..{COUNT_LIMIT}")
+            message = tr("{what} must be whole pixel counts in 0..{limit}")
+            raise CourseValueError(message.format(what=what, limit=COUNT_LIMIT))
         return values.to(torch.int64).numpy().astype(np.uint16)
 
     np.savez_compressed(
@@ -270,9 +277,8 @@ def load_score_tables(path: str | Path) -> dict[str, ScoreTables]:
     """The tables written by :func:`save_score_tables`, by name (float64; IoUs floored)."""
     path = Path(path)
     if not path.exists():
-        raise FileNotFoundError(
-            f"no score tables at {path}; regenerate data/ with `make checkpoints`"
-        )
+        message = tr("no score tables at {path}; regenerate data/ with `make checkpoints`")
+        raise FileNotFoundError(message.format(path=path))
     with np.load(path, allow_pickle=False) as z:
         levels = tuple(float(v) for v in z["iou_levels"])
         values = torch.tensor((0.0, *levels), dtype=torch.float64)
@@ -314,7 +320,8 @@ def tables_agree(
     (another upsampling, another normalisation) changes far more.
     """
     if not 0.0 <= max_share < 1.0:
-        raise CourseValueError(f"max_share must lie in [0, 1), got {max_share}")
+        message = tr("max_share must lie in [0, 1), got {value}")
+        raise CourseValueError(message.format(value=max_share))
     same_scenes = torch.equal(first.foreground, second.foreground)
     if first.ious.shape != second.ious.shape or not same_scenes:
         return False
@@ -332,9 +339,12 @@ def tables_agree(
 
 def _check_weights(weights: Tensor, n: int) -> Tensor:
     if not isinstance(weights, Tensor) or weights.dim() != 2 or weights.shape[1] != n:
-        raise CourseValueError(f"weights must be a tensor [B, N] with N = {n} scenes, got {describe(weights)}")
+        message = tr("weights must be a tensor [B, N] with N = {n} scenes, got {got}")
+        raise CourseValueError(message.format(n=n, got=describe(weights)))
     if (weights < 0).any() or (weights.sum(1) <= 0).any():
-        raise CourseValueError("weights must be >= 0 with a positive sum in every row (counts of a resample)")
+        raise CourseValueError(tr(
+            "weights must be >= 0 with a positive sum in every row (counts of a resample)"
+        ))
     return weights.double()
 
 
@@ -353,10 +363,11 @@ def max_box_acc_v2_from_tables(
     """
     levels = tables.iou_levels
     if levels is not None and not set(map(float, iou_thresholds)) <= set(levels):
-        raise CourseValueError(
-            f"these tables hold IoUs rounded down to the levels {levels}: "
-            f"they cannot score the IoU levels {tuple(iou_thresholds)}"
+        message = tr(
+            "these tables hold IoUs rounded down to the levels {levels}: "
+            "they cannot score the IoU levels {asked}"
         )
+        raise CourseValueError(message.format(levels=levels, asked=tuple(iou_thresholds)))
     if weights is None:
         return box_accuracy_from_ious(tables.ious, iou_thresholds).amax(dim=1).mean()
     w = _check_weights(weights, len(tables))
@@ -382,7 +393,7 @@ def pxap_from_tables(tables: ScoreTables, weights: Tensor | None = None) -> Tens
     predicted = true_pos + false_pos
     foreground = w @ tables.foreground
     if (foreground <= 0).any():
-        raise CourseValueError("a resample holds no object pixel: recall is undefined")
+        raise CourseValueError(tr("a resample holds no object pixel: recall is undefined"))
     precision = torch.where(predicted > 0, true_pos / predicted.clamp_min(1), torch.ones_like(predicted))
     recall = true_pos / foreground[:, None]
     gain = recall - torch.cat([recall[:, 1:], recall.new_zeros(len(recall), 1)], dim=1)
@@ -399,9 +410,11 @@ def resample_weights(n_scenes: int, n_resamples: int = N_RESAMPLES, seed: int = 
     the same resamples on every machine.
     """
     if not isinstance(n_scenes, int) or n_scenes < 1:
-        raise CourseValueError(f"n_scenes must be a positive int, got {n_scenes!r}")
+        message = tr("n_scenes must be a positive int, got {value}")
+        raise CourseValueError(message.format(value=repr(n_scenes)))
     if not isinstance(n_resamples, int) or n_resamples < 1:
-        raise CourseValueError(f"n_resamples must be a positive int, got {n_resamples!r}")
+        message = tr("n_resamples must be a positive int, got {value}")
+        raise CourseValueError(message.format(value=repr(n_resamples)))
     gen = torch.Generator().manual_seed(seed)
     drawn = torch.randint(n_scenes, (n_resamples, n_scenes), generator=gen)
     weights = torch.zeros(n_resamples, n_scenes, dtype=torch.float64)
@@ -416,9 +429,11 @@ def percentile_interval(values: Tensor, level: float = 0.95) -> tuple[float, flo
     (linear interpolation between order statistics, ``torch.quantile``'s default).
     """
     if not isinstance(values, Tensor) or values.dim() != 1 or values.numel() < 2:
-        raise CourseValueError(f"values must be a 1-D tensor of at least 2 bootstrap values, got {describe(values)}")
+        message = tr("values must be a 1-D tensor of at least 2 bootstrap values, got {got}")
+        raise CourseValueError(message.format(got=describe(values)))
     if not 0.0 < level < 1.0:
-        raise CourseValueError(f"level must lie strictly between 0 and 1, got {level}")
+        message = tr("level must lie strictly between 0 and 1, got {value}")
+        raise CourseValueError(message.format(value=level))
     q = torch.quantile(values.double(), torch.tensor([(1 - level) / 2, (1 + level) / 2], dtype=torch.float64))
     return q[0].item(), q[1].item()
 
@@ -448,12 +463,15 @@ def bootstrap_scores(seed_tables: Sequence[ScoreTables], metric: str, weights: T
     scenes; the spread over seeds is reported beside it.
     """
     if metric not in METRICS:
-        raise CourseValueError(f"unknown metric {metric!r}; expected one of {sorted(METRICS)}")
+        message = tr("unknown metric {metric}; expected one of {known}")
+        raise CourseValueError(message.format(metric=repr(metric), known=sorted(METRICS)))
     if not seed_tables:
-        raise CourseValueError("seed_tables is empty: give the tables of at least one trained model")
+        message = tr("seed_tables is empty: give the tables of at least one trained model")
+        raise CourseValueError(message)
     n = len(seed_tables[0])
     if any(len(t) != n for t in seed_tables):
-        raise CourseValueError(f"every seed must be scored on the same scenes, got {[len(t) for t in seed_tables]}")
+        message = tr("every seed must be scored on the same scenes, got {counts} scenes")
+        raise CourseValueError(message.format(counts=[len(t) for t in seed_tables]))
     score = METRICS[metric]
     per_seed = tuple(float(score(t)) for t in seed_tables)
     resampled = torch.stack([score(t, weights) for t in seed_tables]).mean(0)
@@ -475,7 +493,8 @@ def difference_interval(first: SeedSummary, second: SeedSummary, level: float = 
     Both summaries must come from :func:`bootstrap_scores` with the same weights.
     """
     if first.resampled.shape != second.resampled.shape:
-        raise CourseValueError("both summaries must come from bootstrap_scores with the same weights")
+        message = tr("both summaries must come from bootstrap_scores with the same weights")
+        raise CourseValueError(message)
     low, high = percentile_interval(first.resampled - second.resampled, level)
     return first.mean - second.mean, low, high
 
@@ -491,10 +510,11 @@ def select_on_heldout(scores: Mapping[Hashable, float]) -> Hashable:
     the grid from the least erasing, closest to CAM, to the most).
     """
     if not isinstance(scores, Mapping) or not scores:
-        raise CourseValueError(f"scores must be a non-empty mapping hyperparameter -> score, got {describe(scores)}")
+        message = tr("scores must be a non-empty mapping hyperparameter -> score, got {got}")
+        raise CourseValueError(message.format(got=describe(scores)))
     values = [float(v) for v in scores.values()]
     if any(v != v for v in values):
-        raise CourseValueError("scores must not contain NaN")
+        raise CourseValueError(tr("scores must not contain NaN"))
     best = max(values)
     return next(key for key, v in zip(scores, values) if v == best)
 
@@ -509,9 +529,9 @@ def centre_gaussian_map(size: int = 64, sigma: float = 16.0) -> Tensor:
     :math:`\\sigma` only spaces the discs over the 100 thresholds.
     """
     if not isinstance(size, int) or size < 2:
-        raise CourseValueError(f"size must be an int >= 2, got {size!r}")
+        raise CourseValueError(tr("size must be an int >= 2, got {size}").format(size=repr(size)))
     if not sigma > 0:
-        raise CourseValueError(f"sigma must be positive, got {sigma}")
+        raise CourseValueError(tr("sigma must be positive, got {sigma}").format(sigma=sigma))
     centres = torch.arange(size, dtype=torch.float64) + 0.5 - size / 2
     return torch.exp(-(centres[:, None] ** 2 + centres[None, :] ** 2) / (2 * sigma**2)).float()
 
@@ -523,7 +543,7 @@ def whole_image_map(size: int = 64) -> Tensor:
     whole image, and every pixel predicted (PxAP = the object's share of the pixels).
     """
     if not isinstance(size, int) or size < 2:
-        raise CourseValueError(f"size must be an int >= 2, got {size!r}")
+        raise CourseValueError(tr("size must be an int >= 2, got {size}").format(size=repr(size)))
     return torch.ones(size, size)
 
 
@@ -533,9 +553,11 @@ def largest_component_boxes(maps: Tensor, threshold: float) -> Tensor:
     The original MaxBoxAcc's one box per scene; ``(0, 0, 0, 0)`` (the no-box) where nothing is left.
     """
     if not isinstance(maps, Tensor) or maps.dim() != 3 or not maps.is_floating_point():
-        raise CourseValueError(f"maps must be a float tensor [N, H, W], got {describe(maps)}")
+        message = tr("maps must be a float tensor [N, H, W], got {got}")
+        raise CourseValueError(message.format(got=describe(maps)))
     if not 0.0 <= threshold <= 1.0:
-        raise CourseValueError(f"threshold must lie in [0, 1], got {threshold}")
+        message = tr("threshold must lie in [0, 1], got {threshold}")
+        raise CourseValueError(message.format(threshold=threshold))
     normalised = min_max_normalise(maps.detach()).cpu().numpy()
     predicted, sizes, image = component_boxes(torch.from_numpy(normalised >= float(threshold)))
     keep = largest_of_each_image(sizes, image, len(maps))
@@ -562,10 +584,12 @@ def mask_centroids(masks: Tensor) -> Tensor:
     .. math:: c = \\frac{1}{|m|} \\sum_{(x, y) \\in m} (x + \\tfrac12,\\ y + \\tfrac12)
     """
     if not isinstance(masks, Tensor) or masks.dim() != 3 or masks.dtype != torch.bool:
-        raise CourseValueError(f"masks must be a bool tensor [N, H, W], got {describe(masks)}")
+        message = tr("masks must be a bool tensor [N, H, W], got {got}")
+        raise CourseValueError(message.format(got=describe(masks)))
     counts = masks.flatten(1).sum(1).double()
     if (counts == 0).any():
-        raise CourseValueError("every mask needs at least one True pixel to have a centroid")
+        message = tr("every mask needs at least one True pixel to have a centroid")
+        raise CourseValueError(message)
     ys = torch.arange(masks.shape[1], dtype=torch.float64) + 0.5
     xs = torch.arange(masks.shape[2], dtype=torch.float64) + 0.5
     m = masks.double()
@@ -579,7 +603,8 @@ def weighted_mean_interval(values: Tensor, weights: Tensor, level: float = 0.95)
         [q_{(1-\\ell)/2}, q_{(1+\\ell)/2}] \\text{ of } \\frac{\\sum_i w_{b,i} v_i}{\\sum_i w_{b,i}}
     """
     if not isinstance(values, Tensor) or values.dim() != 1:
-        raise CourseValueError(f"values must be a 1-D tensor, one per scene, got {describe(values)}")
+        message = tr("values must be a 1-D tensor, one per scene, got {got}")
+        raise CourseValueError(message.format(got=describe(values)))
     w = _check_weights(weights, len(values))
     resampled = (w @ values.double()) / w.sum(1)
     return values.double().mean().item(), *percentile_interval(resampled, level)

@@ -39,6 +39,7 @@ from torch import Tensor
 
 from course_utils.boxes import box_of_mask
 from course_utils.errors import CourseValueError
+from course_utils.language import tr
 
 IMAGE_SIZE = 64
 CLASS_NAMES = ("red", "green", "blue", "yellow")
@@ -228,7 +229,8 @@ def _finish(gen: torch.Generator, canvas: _Canvas, grid: tuple[Tensor, Tensor]) 
 
 def _check_count(n: int) -> None:
     if not isinstance(n, int) or n < 1:
-        raise CourseValueError(f"n must be a positive int (the number of scenes), got {n!r}")
+        message = tr("n must be a positive int (the number of scenes), got {n}")
+        raise CourseValueError(message.format(n=repr(n)))
 
 
 # ----------------------------------------------------------------------------- public API
@@ -252,7 +254,8 @@ def make_scenes(
     """
     _check_count(n)
     if not 0.0 <= cue_rate <= 1.0:
-        raise CourseValueError(f"cue_rate must be in [0, 1], got {cue_rate}")
+        message = tr("cue_rate must be in [0, 1], got {cue_rate}")
+        raise CourseValueError(message.format(cue_rate=cue_rate))
     gen = torch.Generator().manual_seed(seed)
     labels = (torch.arange(n) % NUM_CLASSES)[torch.randperm(n, generator=gen)]
     grid = _grid(IMAGE_SIZE)
@@ -336,7 +339,8 @@ def load_scenes(path: str | Path) -> Scenes:
     """Load scenes saved by :func:`save_scenes`; images come back as float in [0, 1]."""
     path = Path(path)
     if not path.exists():
-        raise FileNotFoundError(f"no scenes at {path}; regenerate the data with `make checkpoints`")
+        message = tr("no scenes at {path}; regenerate the data with `make checkpoints`")
+        raise FileNotFoundError(message.format(path=path))
     with np.load(path) as z:
         shape = tuple(z["mask_shape"])
         count = int(np.prod(shape))

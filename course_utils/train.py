@@ -167,7 +167,9 @@ def permute_labels(scenes: Scenes, seed: int) -> Scenes:
 def build_model(config: TrainConfig) -> nn.Module:
     """A freshly initialised model, seeded by ``config.seed``."""
     if config.model not in MODEL_CLASSES:
-        raise CourseValueError(f"unknown model {config.model!r}; expected one of {sorted(MODEL_CLASSES)}")
+        message = tr("unknown model {model}; expected one of {known}")
+        message = message.format(model=repr(config.model), known=sorted(MODEL_CLASSES))
+        raise CourseValueError(message)
     torch.manual_seed(config.seed)
     return MODEL_CLASSES[config.model](**config.model_kwargs)
 
@@ -182,7 +184,7 @@ def loss_fn(model: nn.Module, images: Tensor, labels: Tensor, masks: Tensor | No
     """
     if isinstance(model, MaskCNN):
         if masks is None:
-            raise CourseValueError("MaskCNN is trained on object masks: pass masks to loss_fn")
+            raise CourseValueError(tr("MaskCNN is trained on object masks: pass masks to loss_fn"))
         logits = model(images)
         return F.binary_cross_entropy_with_logits(logits, mask_targets(masks)), logits
     if isinstance(model, ACoL):

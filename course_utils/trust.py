@@ -35,6 +35,7 @@ from torch import Tensor, nn
 
 from course_utils.errors import CourseValueError
 from course_utils.hooks import Target, check_images, class_scores, eval_mode, resolve_target
+from course_utils.language import tr
 from course_utils.maps import to_image, upsample
 
 __all__ = [
@@ -82,7 +83,8 @@ def cascading_randomisation(
     modules = dict(model.named_modules())
     unknown = [name for name in layers if name not in modules]
     if unknown:
-        raise CourseValueError(f"cascading_randomisation: {unknown} are not submodules of the model")
+        message = tr("cascading_randomisation: {unknown} are not submodules of the model")
+        raise CourseValueError(message.format(unknown=unknown))
     randomised = copy.deepcopy(model)
     named = dict(randomised.named_modules())
     with torch.random.fork_rng(devices=[]):
@@ -136,7 +138,8 @@ def spearman(a: Tensor, b: Tensor) -> Tensor:
     correlation is defined as 0.
     """
     if a.shape != b.shape or a.dim() != 3:
-        raise CourseValueError(f"spearman needs two batches of maps [N, h, w] of one shape, got {a.shape}, {b.shape}")
+        message = tr("spearman needs two batches of maps [N, h, w] of one shape, got {a}, {b}")
+        raise CourseValueError(message.format(a=tuple(a.shape), b=tuple(b.shape)))
     ra, rb = _average_ranks(a.flatten(1)), _average_ranks(b.flatten(1))
     ra, rb = ra - ra.mean(1, keepdim=True), rb - rb.mean(1, keepdim=True)
     norm = ra.norm(dim=1) * rb.norm(dim=1)
@@ -168,9 +171,11 @@ def ssim(a: Tensor, b: Tensor, *, window: int = 11, sigma: float = 1.5, data_ran
     a shifted blob that a global correlation may forgive. Computed in float64.
     """
     if a.shape != b.shape or a.dim() != 3:
-        raise CourseValueError(f"ssim needs two batches of maps [N, h, w] of one shape, got {a.shape}, {b.shape}")
+        message = tr("ssim needs two batches of maps [N, h, w] of one shape, got {a}, {b}")
+        raise CourseValueError(message.format(a=tuple(a.shape), b=tuple(b.shape)))
     if min(a.shape[-2:]) < window:
-        raise CourseValueError(f"ssim's window ({window}) is larger than the maps {tuple(a.shape[-2:])}: upsample them")
+        message = tr("ssim's window ({window}) is larger than the maps {size}: upsample them")
+        raise CourseValueError(message.format(window=window, size=tuple(a.shape[-2:])))
     kernel = gaussian_window(window, sigma).to(a.device)[None, None]
     x, y = a[:, None].double(), b[:, None].double()
 
@@ -290,7 +295,8 @@ def insertion_curve(
 def curve_area(curve: Tensor) -> Tensor:
     """Area under each curve ``[N, S]`` on [0, 1] (trapezoid rule, points evenly spaced): ``[N]``."""
     if curve.dim() != 2 or curve.shape[1] < 2:
-        raise CourseValueError(f"curve_area needs curves [N, S] with S >= 2 points, got {tuple(curve.shape)}")
+        message = tr("curve_area needs curves [N, S] with S >= 2 points, got {shape}")
+        raise CourseValueError(message.format(shape=tuple(curve.shape)))
     return torch.trapezoid(curve, dx=1.0 / (curve.shape[1] - 1), dim=1)
 
 
@@ -301,7 +307,8 @@ def _baseline(images: Tensor, baseline: str | float) -> Tensor:
         return blur(images)
     if isinstance(baseline, (int, float)) and not isinstance(baseline, bool):
         return torch.full_like(images, float(baseline))
-    raise CourseValueError(f"baseline must be 'grey', 'blur' or a number, got {baseline!r}")
+    message = tr("baseline must be 'grey', 'blur' or a number, got {baseline}")
+    raise CourseValueError(message.format(baseline=repr(baseline)))
 
 
 # --- against ground truth -------------------------------------------------------------------
@@ -320,7 +327,10 @@ def energy_shares(maps: Tensor, masks: Tensor, part_masks: Tensor) -> Tensor:
     no positive mass gets the regions' shares of the image (a uniform map's).
     """
     if masks.shape != part_masks.shape or masks.dim() != 3:
-        raise CourseValueError("energy_shares needs masks and part_masks [N, H, W] of one shape")
+        message = tr(
+            "energy_shares needs masks and part_masks [N, H, W] of one shape, got {a}, {b}"
+        )
+        raise CourseValueError(message.format(a=tuple(masks.shape), b=tuple(part_masks.shape)))
     mass = F.relu(upsample(maps.float(), tuple(masks.shape[-2:]))).double()
     masks, part = masks.to(mass.device), part_masks.to(mass.device)
     regions = torch.stack([part, masks & ~part, ~masks], dim=1).double()  # [N, 3, H, W]
