@@ -995,9 +995,9 @@ print(
 # creature's size, but it is centred on the head**: it covers the head end
 # of the body and the background around the head, and misses the far end
 # of the body. The figure shows it on the four
-# scenes: the creature's true box (solid lime, a brighter and yellower
-# green than the green class's heads), the head's box (dotted cyan) and
-# CAM's box at $t = 0.2$ (dashed magenta).
+# scenes: the creature's true box (solid lime, a brighter green than the
+# green class's heads), the head's box (dotted cyan) and CAM's box at
+# $t = 0.2$ (dashed magenta).
 
 # %%
 fig, axes = plt.subplots(1, 4, figsize=(FIG_WIDTH, 2.9), layout="constrained")
