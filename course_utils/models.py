@@ -126,7 +126,10 @@ class FlattenCNN(nn.Module):
 
 
 class ConvHeadCNN(nn.Module):
-    """Backbone, a 1x1 convolution with one output channel per class, then GAP (Network in Network).
+    """Backbone, a 1x1 convolution with one output channel per class, then GAP: a class-map head.
+
+    Network in Network ends the same way, but with a ReLU after its 1x1 convolution; this head
+    has none, so its maps are linear in the features, exactly CAM's.
 
     .. math::
         M_c(x, y) = \\sum_k w_k^c f_k(x, y), \\qquad S_c = \\frac{1}{hw} \\sum_{x,y} M_c(x, y)

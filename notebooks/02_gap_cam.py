@@ -886,8 +886,7 @@ plt.show()
 maps_64 = to_image(cam_test, 64)  # [1000, 64, 64]: normalised, then bilinear
 fig = scene_grid(test, range(8), maps=cam_test, ncols=4)
 fig.suptitle(
-    tr("CAM of the true class, normalised then bilinear; green: the creature's box"),
-
+    tr("CAM of the true class, normalised then bilinear; lime: the creature's box"),
     fontsize=TITLE_SIZE,
 )
 plt.show()

@@ -200,7 +200,8 @@
 #   held-out split with full labels** (`train-fullsup`: a few images per
 #   class with boxes or masks), never on test. For ACoL that is the erase
 #   threshold $\delta$. Choosing $\delta$ on the test scenes would favour
-#   ACoL alone: it has five or seven tries, CAM has none.
+#   ACoL alone: it has seven tries, the seven models trained with
+#   $\delta$ = 0.3, 0.4, …, 0.9 that section 7 compares, and CAM has none.
 #
 # They also argued that the held-out labels are themselves a resource: a
 # small model trained with full supervision on those few labelled images
@@ -269,6 +270,7 @@ from matplotlib.patches import FancyBboxPatch
 from course_utils.checkpoints import load_manifest, load_model, load_split
 from course_checks import acol as checks
 from course_utils.comparison import load_comparison_tables, true_class_maps
+from course_utils.language import tr
 from course_utils.localization import (
     box_accuracy_from_ious,
     box_accuracy_table,
@@ -301,6 +303,7 @@ from course_utils.plots import (
     PRED_COLOUR,
     TITLE_SIZE,
     add_colorbar,
+    class_label,
     draw_box,
     overlay_map,
 )
@@ -390,25 +393,25 @@ def draw_acol_diagram():
             ax.text((start[0] + end[0]) / 2 + offset[0], (start[1] + end[1]) / 2 + offset[1], text,
                     ha="center", va="bottom", fontsize=LABEL_SIZE - 1, color="0.25")
 
-    image = box(0.0, 1.85, 1.15, 0.9, "image\n3×64×64", "data")
-    backbone = box(1.6, 1.75, 1.35, 1.1, "shared\nbackbone\n$f_k$: 64×16×16", "data")
-    a = box(
-        3.7, 3.35, 2.0, 1.2, "classifier A\n1×1 conv → $M^A$\n($M^A$: 4×16×16)\nGAP → $S^A$", "A"
-    )
-    erase = box(
-        3.7, 0.0, 2.0, 1.2, "erase\n$\\tilde f_k = f_k\\,[\\tilde M^A_c < \\delta]$", "erase"
-    )
-    b = box(6.3, 0.0, 1.75, 1.2, "classifier B\n1×1 conv → $M^B$\nGAP → $S^B$", "B")
-    fused = box(6.3, 1.75, 1.75, 1.1, "localization\n$\\max(\\tilde M^A_c, \\tilde M^B_c)$", "out")
+    image = box(0.0, 1.85, 1.15, 0.9, tr("image\n3×64×64"), "data")
+    backbone = box(1.6, 1.75, 1.35, 1.1, tr("shared\nbackbone\n$f_k$: 64×16×16"), "data")
+    a_text = tr("classifier A\n1×1 conv → $M^A$\n($M^A$: 4×16×16)\nGAP → $S^A$")
+    a = box(3.7, 3.35, 2.0, 1.2, a_text, "A")
+    erase_text = tr("erase\n$\\tilde f_k = f_k\\,[\\tilde M^A_c < \\delta]$")
+    erase = box(3.7, 0.0, 2.0, 1.2, erase_text, "erase")
+    b = box(6.3, 0.0, 1.75, 1.2, tr("classifier B\n1×1 conv → $M^B$\nGAP → $S^B$"), "B")
+    fused_text = tr("localization\n$\\max(\\tilde M^A_c, \\tilde M^B_c)$")
+    fused = box(6.3, 1.75, 1.75, 1.1, fused_text, "out")
     loss_a = box(8.6, 3.55, 1.5, 0.8, "$\\mathrm{CE}(S^A, y)$", "A")
     loss_b = box(8.6, 0.2, 1.5, 0.8, "$\\mathrm{CE}(S^B, y)$", "B")
-    ax.text(9.35, 2.3, "loss =\nsum of\nthe two", ha="center", va="center", fontsize=LABEL_SIZE)
+    ax.text(9.35, 2.3, tr("loss =\nsum of\nthe two"), ha="center", va="center",
+            fontsize=LABEL_SIZE)
 
     arrow((image[0] + image[2], 2.3), (backbone[0], 2.3))
     arrow((backbone[0] + backbone[2], 2.6), (a[0], a[1] + 0.4))
     arrow((backbone[0] + backbone[2], 2.0), (erase[0], erase[1] + 0.8))
     arrow((a[0] + 1.0, a[1]), (erase[0] + 1.0, erase[1] + erase[3]),
-          "$\\tilde M^A_c$: normalised,\nthresholded at $\\delta$", offset=(0.85, -0.1))
+          tr("$\\tilde M^A_c$: normalised,\nthresholded at $\\delta$"), offset=(0.85, -0.1))
     arrow((erase[0] + erase[2], 0.6), (b[0], 0.6), "$\\tilde f_k$")
     arrow((a[0] + a[2], a[1] + 0.9), (loss_a[0], loss_a[1] + 0.4))
     arrow((b[0] + b[2], 0.6), (loss_b[0], 0.6))
@@ -484,7 +487,7 @@ print("same as model.run: erased", torch.equal(~keep, out.erased[0]),
 # 3. B's map from the erased features, with B's probability and logit;
 # 4. the fused map, $\max(\tilde M^A_c, \tilde M^B_c)$.
 #
-# The green box is the creature's ground-truth box. Below, the figure at the
+# The lime box is the creature's ground-truth box. Below, the figure at the
 # model's own training threshold $\delta = 0.5$, for each scene's predicted
 # class. The scenes are chosen by a rule, not by eye: among the first 200
 # test scenes, erasing each scene's true class $y$, we rank classifier B's
@@ -541,7 +544,7 @@ display(explorer.figure)
 # - **Scene 157, B surest (margin +6.09, p = 1.00).** The whole head lies
 #   under erased cells, and so does the body next to it; B's map lights up
 #   the rest of the body (mean 0.61, against 0.24 on the background), and
-#   the fused map fills the green box (0.77 on the rest of the body, where
+#   the fused map fills the lime box (0.77 on the rest of the body, where
 #   A's map alone has 0.46): the mechanism as the paper tells it.
 # - **Scene 138, the median (margin +0.99, p = 0.70).** The head is erased
 #   here too, but B finds less: a few spots on the upper body next to the
@@ -611,12 +614,15 @@ for d, erased, p_b, s_b in rows:
 # %%
 fig, ax = plt.subplots(figsize=(FIG_WIDTH * 0.6, 3.0), layout="constrained")
 d_values = [r[0] for r in rows]
-ax.plot(d_values, [r[1] for r in rows], marker="o", label="fraction of positions erased")
-ax.plot(d_values, [r[2] for r in rows], marker="s", label=f"B's probability of {CLASS_NAMES[c]}")
-ax.axvline(acol.delta, color="0.5", linestyle=":", label=f"training delta ({acol.delta})")
-ax.set_xlabel("erase threshold delta at test time", fontsize=LABEL_SIZE)
+ax.plot(d_values, [r[1] for r in rows], marker="o", label=tr("fraction of positions erased"))
+b_label = tr("B's probability of {name}").format(name=class_label(CLASS_NAMES[c]))
+ax.plot(d_values, [r[2] for r in rows], marker="s", label=b_label)
+ax.axvline(acol.delta, color="0.5", linestyle=":",
+           label=tr("training delta ({delta})").format(delta=acol.delta))
+ax.set_xlabel(tr("erase threshold delta at test time"), fontsize=LABEL_SIZE)
 ax.set_ylim(0, 1.02)
-ax.set_title(f"scene {SCENE}: less erasing as delta rises, B more sure", fontsize=TITLE_SIZE)
+ax.set_title(tr("scene {index}: less erasing as delta rises, B more sure").format(index=SCENE),
+             fontsize=TITLE_SIZE)
 ax.tick_params(labelsize=LABEL_SIZE)
 ax.grid(alpha=0.3)
 ax.legend(fontsize=LABEL_SIZE - 1)
@@ -837,16 +843,17 @@ print(f"delta = {chosen_box}: its tables computed here agree with the shipped on
 
 # %%
 x = sorted(GRID)
-panels = [
-    ("MaxBoxAccV2", [("fused map", lambda d: by_box[d],
+panels = [  # (title, [(line's label, its value at each delta, CAM's value), ...])
+    ("MaxBoxAccV2", [(tr("fused map"), lambda d: by_box[d],
                       max_box_acc_v2_from_tables(cam_heldout).item())]),
-    ("PxAP", [("fused map", lambda d: by_pixel[d], pxap_from_tables(cam_heldout).item())]),
-    ("mean normalised map", [
-        ("rest of body", lambda d: heldout_regions[d]["rest of object"],
+    ("PxAP", [(tr("fused map"), lambda d: by_pixel[d], pxap_from_tables(cam_heldout).item())]),
+    (tr("mean normalised map"), [
+        (tr("rest of body"), lambda d: heldout_regions[d]["rest of object"],
          cam_regions["rest of object"]),
-        ("background", lambda d: heldout_regions[d]["background"], cam_regions["background"])]),
-    ("classifier B's accuracy", [
-        ("B alone", lambda d: b_right[d], None)]),
+        (tr("background"), lambda d: heldout_regions[d]["background"],
+         cam_regions["background"])]),
+    (tr("classifier B's accuracy"), [
+        (tr("B alone"), lambda d: b_right[d], None)]),
 ]
 fig, axes = plt.subplots(1, 4, figsize=(FIG_WIDTH, 3.0), layout="constrained")
 for ax, (title, lines) in zip(axes, panels):
@@ -855,15 +862,15 @@ for ax, (title, lines) in zip(axes, panels):
         if cam_value is not None:
             ax.axhline(cam_value, color=line.get_color(), linestyle="--", linewidth=1)
     ax.set_title(title, fontsize=TITLE_SIZE)
-    ax.set_xlabel("training delta", fontsize=LABEL_SIZE)
+    ax.set_xlabel(tr("training delta"), fontsize=LABEL_SIZE)
     ax.set_xticks(x)
     ax.tick_params(labelsize=LABEL_SIZE - 1)
     ax.grid(alpha=0.3)
 axes[0].axvline(chosen_box, color="0.4", linestyle=":", linewidth=1)
 axes[1].axvline(chosen_pixel, color="0.4", linestyle=":", linewidth=1)
 axes[2].legend(fontsize=LABEL_SIZE - 1)
-fig.suptitle("ACoL against its training erase threshold on the 400 held-out scenes "
-             "(dashed: CAM; dotted: the held-out choice)", fontsize=TITLE_SIZE)
+fig.suptitle(tr("ACoL against its training erase threshold on the 400 held-out scenes "
+                "(dashed: CAM; dotted: the held-out choice)"), fontsize=TITLE_SIZE)
 plt.show()
 
 # %% [markdown]
@@ -1124,17 +1131,18 @@ for row, name in zip(axes, best_t):
     m = detail[name][1]
     boxes = localize_at_threshold(m[SHOW], test.boxes[SHOW], best_t[name], multi_contour=True)
     for ax, i, pred, iou in zip(row, SHOW, boxes.boxes, boxes.ious):
+        title = tr("{method}, scene {index}: IoU {iou:.2f}")
         overlay_map(test.images[i], m[i], ax, colorbar=False,
-                    title=f"{name.split(' ')[0]}, scene {i}: IoU {iou:.2f}")
+                    title=title.format(method=name.split(" ")[0], index=i, iou=iou))
         draw_box(ax, test.boxes[i], GT_COLOUR)
         draw_box(ax, pred[box_iou(pred, test.boxes[i].reshape(1, 4)).argmax()], PRED_COLOUR,
                  linestyle="--")
     row[0].text(-0.08, 0.5, f"t = {best_t[name]:.2f}", transform=row[0].transAxes, rotation=90,
                 ha="right", va="center", fontsize=LABEL_SIZE)
 add_colorbar(list(axes.flat))
-fig.legend(handles=[Line2D([], [], color=GT_COLOUR, lw=2, label="ground truth"),
+fig.legend(handles=[Line2D([], [], color=GT_COLOUR, lw=2, label=tr("ground truth")),
                     Line2D([], [], color=PRED_COLOUR, lw=2, linestyle="--",
-                           label="best box at t")],
+                           label=tr("best box at t"))],
            loc="outside lower center", ncols=2, fontsize=LABEL_SIZE)
 plt.show()
 print(f"held-out: {heldout_seconds:.1f} s; test: {test_seconds:.1f} s")

@@ -56,7 +56,7 @@
 #
 # **Theory**
 # 1. A 1×1 convolution is a linear layer at every position
-# 2. The Network-in-Network head: 1×1 convolution, then GAP
+# 2. The class-map head: 1×1 convolution, then GAP
 # 3. The same function as GAP then linear
 # 4. What changes, and what breaks the equivalence
 #
@@ -220,6 +220,7 @@ import torch.nn.functional as F
 from course_utils.cam import class_activation_map
 from course_utils.checkpoints import load_manifest, load_model, load_split
 from course_checks import one_by_one_conv as checks
+from course_utils.language import tr
 from course_utils.localization import (
     box_accuracy_table,
     default_cam_thresholds,
@@ -232,6 +233,7 @@ from course_utils.models import ConvHeadCNN, GapCNN
 from course_utils.plots import (
     FIG_WIDTH,
     add_colorbar,
+    class_label,
     overlay_map,
     plot_box_accuracy_curve,
     show_image,
@@ -302,10 +304,14 @@ print("equal up to rounding:", torch.allclose(conv_then_gap, gap_then_linear))
 # %% [markdown]
 # ### 2. The class maps come out of the head
 #
-# `conv_head_cnn` is the course's backbone followed by the Network-in-Network
-# head: a bias-free `Conv2d(64, 4, kernel_size=1)` named `classifier`, then
-# GAP. It was trained from scratch like `gap_cnn`, with the same recipe
-# (seed, scenes, epochs, optimiser); the manifest records both.
+# `conv_head_cnn` is the course's backbone followed by the class-map head
+# of theory section 2: a bias-free `Conv2d(64, 4, kernel_size=1)` named
+# `classifier`, then GAP. It differs from Network in Network's head in
+# having no ReLU between the 1×1 convolution and the pooling (NIN's mlpconv
+# layers, and its released CIFAR-10 model's last layer, have one), so its
+# maps are linear in the features, exactly CAM. It was trained from scratch
+# like `gap_cnn`, with the same recipe (seed, scenes, epochs, optimiser);
+# the manifest records both.
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -351,12 +357,13 @@ print("mean of each map:  ", [round(z, 3) for z in scene_maps[0].mean(dim=(1, 2)
 raw = scene_maps[0]
 limit = raw.abs().max().item()
 fig, axes = plt.subplots(1, 5, figsize=(FIG_WIDTH, 2.4), layout="constrained")
-show_image(image[0], axes[0], title=f"test scene {SCENE}")
+show_image(image[0], axes[0], title=tr("test scene {index}").format(index=SCENE))
 for c, ax in enumerate(axes[1:]):
     drawn = ax.imshow(raw[c], cmap="PuOr", vmin=-limit, vmax=limit, interpolation="nearest")
-    ax.set_title(f"$M_{{\\mathrm{{{CLASS_NAMES[c]}}}}}$, mean {logits[0, c]:.2f}", fontsize=10)
+    symbol = f"$M_{{\\mathrm{{{CLASS_NAMES[c]}}}}}$"  # the class name as an index, in English
+    ax.set_title(tr("{map}, mean {mean:.2f}").format(map=symbol, mean=logits[0, c]), fontsize=10)
     ax.set_axis_off()
-fig.colorbar(drawn, ax=list(axes[1:]), shrink=0.9, label="map value (logit units)")
+fig.colorbar(drawn, ax=list(axes[1:]), shrink=0.9, label=tr("map value (logit units)"))
 plt.show()
 
 # %% [markdown]
@@ -641,8 +648,9 @@ shown = ("gap_cnn", "conv_head_cnn_seed3", "gap_cnn_seed1")
 fig, axes = plt.subplots(3, 4, figsize=(FIG_WIDTH, 7.4), layout="constrained")
 for c, i in enumerate(examples):
     for r, name in enumerate(shown):
-        overlay_map(test.images[i], true_maps[name][i], axes[r, c],
-                    title=f"{name}\nscene {i} ({CLASS_NAMES[c]})", colorbar=False)
+        title = tr("{model}\nscene {index} ({name})").format(
+            model=name, index=i, name=class_label(CLASS_NAMES[c]))
+        overlay_map(test.images[i], true_maps[name][i], axes[r, c], title=title, colorbar=False)
         axes[r, c].contour(test.masks[i].float(), levels=[0.5], colors="white", linewidths=0.8)
 add_colorbar(list(axes.flat))
 plt.show()
@@ -675,9 +683,10 @@ with torch.no_grad():
 print("image", list(wide.shape), "-> class maps", list(wide_maps.shape))
 
 fig, axes = plt.subplots(1, 3, figsize=(FIG_WIDTH, 1.95), layout="constrained")
-show_image(wide[0], axes[0], title="two scenes, one image")
+show_image(wide[0], axes[0], title=tr("two scenes, one image"))
 for ax, c in zip(axes[1:], (0, 2)):
-    overlay_map(wide[0], wide_maps[c], ax, title=f"{CLASS_NAMES[c]} map", colorbar=False)
+    map_title = tr("{name} map").format(name=class_label(CLASS_NAMES[c]))
+    overlay_map(wide[0], wide_maps[c], ax, title=map_title, colorbar=False)
 add_colorbar(list(axes[1:]))
 plt.show()
 

@@ -87,7 +87,7 @@
 # - Wei, Feng, Liang, Cheng, Zhao, Yan (2017). *Object Region Mining with
 #   Adversarial Erasing.* CVPR. (오프라인 지우기, 분할(segmentation)용)
 
-# %% [markdown] en="70b64cff1381"
+# %% [markdown] en="bb0e21d930b5"
 # ## 이론
 #
 # ### 1. CAM이 머리에서 멈추는 이유
@@ -202,8 +202,9 @@
 #   분할(held-out split)에서 고르며**(`train-fullsup`: 클래스마다 박스나
 #   마스크가 있는 이미지 몇 장), 결코 테스트에서 고르지 않습니다. ACoL에서는
 #   그것이 지우기 임계값 $\delta$입니다. 테스트 장면에서 $\delta$를 고르면
-#   ACoL만 유리해집니다. ACoL은 다섯 번이나 일곱 번 시도하는데, CAM은 한
-#   번도 시도하지 않기 때문입니다.
+#   ACoL만 유리해집니다. ACoL은 일곱 번 시도하는데(7절이 비교하는, $\delta$ =
+#   0.3, 0.4, …, 0.9로 학습한 모델 일곱 개), CAM은 한 번도 시도하지 않기
+#   때문입니다.
 #
 # 그들은 또 홀드아웃 레이블 자체가 하나의 자원이라고 주장했습니다. 그 소수의
 # 레이블된 이미지로 완전 지도(full supervision) 학습한 작은 모델(*퓨샷
@@ -275,6 +276,7 @@ from matplotlib.patches import FancyBboxPatch
 from course_utils.checkpoints import load_manifest, load_model, load_split
 from course_checks import acol as checks
 from course_utils.comparison import load_comparison_tables, true_class_maps
+from course_utils.language import tr
 from course_utils.localization import (
     box_accuracy_from_ious,
     box_accuracy_table,
@@ -307,6 +309,7 @@ from course_utils.plots import (
     PRED_COLOUR,
     TITLE_SIZE,
     add_colorbar,
+    class_label,
     draw_box,
     overlay_map,
 )
@@ -396,25 +399,25 @@ def draw_acol_diagram():
             ax.text((start[0] + end[0]) / 2 + offset[0], (start[1] + end[1]) / 2 + offset[1], text,
                     ha="center", va="bottom", fontsize=LABEL_SIZE - 1, color="0.25")
 
-    image = box(0.0, 1.85, 1.15, 0.9, "image\n3×64×64", "data")
-    backbone = box(1.6, 1.75, 1.35, 1.1, "shared\nbackbone\n$f_k$: 64×16×16", "data")
-    a = box(
-        3.7, 3.35, 2.0, 1.2, "classifier A\n1×1 conv → $M^A$\n($M^A$: 4×16×16)\nGAP → $S^A$", "A"
-    )
-    erase = box(
-        3.7, 0.0, 2.0, 1.2, "erase\n$\\tilde f_k = f_k\\,[\\tilde M^A_c < \\delta]$", "erase"
-    )
-    b = box(6.3, 0.0, 1.75, 1.2, "classifier B\n1×1 conv → $M^B$\nGAP → $S^B$", "B")
-    fused = box(6.3, 1.75, 1.75, 1.1, "localization\n$\\max(\\tilde M^A_c, \\tilde M^B_c)$", "out")
+    image = box(0.0, 1.85, 1.15, 0.9, tr("image\n3×64×64"), "data")
+    backbone = box(1.6, 1.75, 1.35, 1.1, tr("shared\nbackbone\n$f_k$: 64×16×16"), "data")
+    a_text = tr("classifier A\n1×1 conv → $M^A$\n($M^A$: 4×16×16)\nGAP → $S^A$")
+    a = box(3.7, 3.35, 2.0, 1.2, a_text, "A")
+    erase_text = tr("erase\n$\\tilde f_k = f_k\\,[\\tilde M^A_c < \\delta]$")
+    erase = box(3.7, 0.0, 2.0, 1.2, erase_text, "erase")
+    b = box(6.3, 0.0, 1.75, 1.2, tr("classifier B\n1×1 conv → $M^B$\nGAP → $S^B$"), "B")
+    fused_text = tr("localization\n$\\max(\\tilde M^A_c, \\tilde M^B_c)$")
+    fused = box(6.3, 1.75, 1.75, 1.1, fused_text, "out")
     loss_a = box(8.6, 3.55, 1.5, 0.8, "$\\mathrm{CE}(S^A, y)$", "A")
     loss_b = box(8.6, 0.2, 1.5, 0.8, "$\\mathrm{CE}(S^B, y)$", "B")
-    ax.text(9.35, 2.3, "loss =\nsum of\nthe two", ha="center", va="center", fontsize=LABEL_SIZE)
+    ax.text(9.35, 2.3, tr("loss =\nsum of\nthe two"), ha="center", va="center",
+            fontsize=LABEL_SIZE)
 
     arrow((image[0] + image[2], 2.3), (backbone[0], 2.3))
     arrow((backbone[0] + backbone[2], 2.6), (a[0], a[1] + 0.4))
     arrow((backbone[0] + backbone[2], 2.0), (erase[0], erase[1] + 0.8))
     arrow((a[0] + 1.0, a[1]), (erase[0] + 1.0, erase[1] + erase[3]),
-          "$\\tilde M^A_c$: normalised,\nthresholded at $\\delta$", offset=(0.85, -0.1))
+          tr("$\\tilde M^A_c$: normalised,\nthresholded at $\\delta$"), offset=(0.85, -0.1))
     arrow((erase[0] + erase[2], 0.6), (b[0], 0.6), "$\\tilde f_k$")
     arrow((a[0] + a[2], a[1] + 0.9), (loss_a[0], loss_a[1] + 0.4))
     arrow((b[0] + b[2], 0.6), (loss_b[0], 0.6))
@@ -477,7 +480,7 @@ print("same as model.run: erased", torch.equal(~keep, out.erased[0]),
 # 맞습니다. 지워진 위치는 어디이고, B는 그 대신 무엇을 찾았을까요? 그것을
 # 탐색기가 보여 줍니다.
 
-# %% [markdown] en="4127ab455499"
+# %% [markdown] en="c1ab35e4fe78"
 # ### 4. 지우기 임계값 탐색기
 #
 # `ACoLExplorer`는 백본과 분류기 A를 한 번 실행해 특징을 캐시해 두고, 새
@@ -490,7 +493,7 @@ print("same as model.run: erased", torch.equal(~keep, out.erased[0]),
 # 3. 지운 특징에서 얻은 B의 맵과 B의 확률 및 로짓;
 # 4. 융합된 맵 $\max(\tilde M^A_c, \tilde M^B_c)$.
 #
-# 초록 박스는 생물의 정답(ground truth) 박스입니다. 아래 그림은 모델 자신의
+# 라임색 박스는 생물의 정답(ground truth) 박스입니다. 아래 그림은 모델 자신의
 # 학습 임계값 $\delta = 0.5$에서, 각 장면의 예측 클래스에 대해 그린 것입니다.
 # 장면은 눈으로 고르지 않고 규칙으로 고릅니다. 처음 200개 테스트 장면에서 각
 # 장면의 정답 클래스 $y$를 지우고, 그 클래스에 대한 분류기 B의 **로짓
@@ -540,12 +543,12 @@ print(f"over the 200 scenes: {(head_erased >= 0.5).double().mean():.0%} have at 
 explorer = ACoLExplorer(acol, test[EXPLORER_SCENES])
 display(explorer.figure)
 
-# %% [markdown] en="5392fb8f0156"
+# %% [markdown] en="d398c9cc157e"
 # 그림이 보여 주는 것을 행마다 살펴봅니다.
 #
 # - **장면 157, B가 가장 확신(`B surest`, 마진 +6.09, p = 1.00).** 머리 전체가
 #   지워진 칸 아래에 있고, 머리에 붙은 몸통도 그렇습니다. B의 맵은 몸통의
-#   나머지를 밝히고(평균 0.61, 배경에서는 0.24), 융합된 맵은 초록 박스를
+#   나머지를 밝히고(평균 0.61, 배경에서는 0.24), 융합된 맵은 라임색 박스를
 #   채웁니다(몸통 나머지에서 0.77, A의 맵만으로는 0.46). 논문이 말하는 그대로의
 #   메커니즘입니다.
 # - **장면 138, 중앙값(`median`, 마진 +0.99, p = 0.70).** 여기서도 머리가
@@ -616,12 +619,15 @@ for d, erased, p_b, s_b in rows:
 # %%
 fig, ax = plt.subplots(figsize=(FIG_WIDTH * 0.6, 3.0), layout="constrained")
 d_values = [r[0] for r in rows]
-ax.plot(d_values, [r[1] for r in rows], marker="o", label="fraction of positions erased")
-ax.plot(d_values, [r[2] for r in rows], marker="s", label=f"B's probability of {CLASS_NAMES[c]}")
-ax.axvline(acol.delta, color="0.5", linestyle=":", label=f"training delta ({acol.delta})")
-ax.set_xlabel("erase threshold delta at test time", fontsize=LABEL_SIZE)
+ax.plot(d_values, [r[1] for r in rows], marker="o", label=tr("fraction of positions erased"))
+b_label = tr("B's probability of {name}").format(name=class_label(CLASS_NAMES[c]))
+ax.plot(d_values, [r[2] for r in rows], marker="s", label=b_label)
+ax.axvline(acol.delta, color="0.5", linestyle=":",
+           label=tr("training delta ({delta})").format(delta=acol.delta))
+ax.set_xlabel(tr("erase threshold delta at test time"), fontsize=LABEL_SIZE)
 ax.set_ylim(0, 1.02)
-ax.set_title(f"scene {SCENE}: less erasing as delta rises, B more sure", fontsize=TITLE_SIZE)
+ax.set_title(tr("scene {index}: less erasing as delta rises, B more sure").format(index=SCENE),
+             fontsize=TITLE_SIZE)
 ax.tick_params(labelsize=LABEL_SIZE)
 ax.grid(alpha=0.3)
 ax.legend(fontsize=LABEL_SIZE - 1)
@@ -838,16 +844,17 @@ print(f"delta = {chosen_box}: its tables computed here agree with the shipped on
 
 # %%
 x = sorted(GRID)
-panels = [
-    ("MaxBoxAccV2", [("fused map", lambda d: by_box[d],
+panels = [  # (title, [(line's label, its value at each delta, CAM's value), ...])
+    ("MaxBoxAccV2", [(tr("fused map"), lambda d: by_box[d],
                       max_box_acc_v2_from_tables(cam_heldout).item())]),
-    ("PxAP", [("fused map", lambda d: by_pixel[d], pxap_from_tables(cam_heldout).item())]),
-    ("mean normalised map", [
-        ("rest of body", lambda d: heldout_regions[d]["rest of object"],
+    ("PxAP", [(tr("fused map"), lambda d: by_pixel[d], pxap_from_tables(cam_heldout).item())]),
+    (tr("mean normalised map"), [
+        (tr("rest of body"), lambda d: heldout_regions[d]["rest of object"],
          cam_regions["rest of object"]),
-        ("background", lambda d: heldout_regions[d]["background"], cam_regions["background"])]),
-    ("classifier B's accuracy", [
-        ("B alone", lambda d: b_right[d], None)]),
+        (tr("background"), lambda d: heldout_regions[d]["background"],
+         cam_regions["background"])]),
+    (tr("classifier B's accuracy"), [
+        (tr("B alone"), lambda d: b_right[d], None)]),
 ]
 fig, axes = plt.subplots(1, 4, figsize=(FIG_WIDTH, 3.0), layout="constrained")
 for ax, (title, lines) in zip(axes, panels):
@@ -856,15 +863,15 @@ for ax, (title, lines) in zip(axes, panels):
         if cam_value is not None:
             ax.axhline(cam_value, color=line.get_color(), linestyle="--", linewidth=1)
     ax.set_title(title, fontsize=TITLE_SIZE)
-    ax.set_xlabel("training delta", fontsize=LABEL_SIZE)
+    ax.set_xlabel(tr("training delta"), fontsize=LABEL_SIZE)
     ax.set_xticks(x)
     ax.tick_params(labelsize=LABEL_SIZE - 1)
     ax.grid(alpha=0.3)
 axes[0].axvline(chosen_box, color="0.4", linestyle=":", linewidth=1)
 axes[1].axvline(chosen_pixel, color="0.4", linestyle=":", linewidth=1)
 axes[2].legend(fontsize=LABEL_SIZE - 1)
-fig.suptitle("ACoL against its training erase threshold on the 400 held-out scenes "
-             "(dashed: CAM; dotted: the held-out choice)", fontsize=TITLE_SIZE)
+fig.suptitle(tr("ACoL against its training erase threshold on the 400 held-out scenes "
+                "(dashed: CAM; dotted: the held-out choice)"), fontsize=TITLE_SIZE)
 plt.show()
 
 # %% [markdown] en="5c9ee99f62cd"
@@ -1120,17 +1127,18 @@ for row, name in zip(axes, best_t):
     m = detail[name][1]
     boxes = localize_at_threshold(m[SHOW], test.boxes[SHOW], best_t[name], multi_contour=True)
     for ax, i, pred, iou in zip(row, SHOW, boxes.boxes, boxes.ious):
+        title = tr("{method}, scene {index}: IoU {iou:.2f}")
         overlay_map(test.images[i], m[i], ax, colorbar=False,
-                    title=f"{name.split(' ')[0]}, scene {i}: IoU {iou:.2f}")
+                    title=title.format(method=name.split(" ")[0], index=i, iou=iou))
         draw_box(ax, test.boxes[i], GT_COLOUR)
         draw_box(ax, pred[box_iou(pred, test.boxes[i].reshape(1, 4)).argmax()], PRED_COLOUR,
                  linestyle="--")
     row[0].text(-0.08, 0.5, f"t = {best_t[name]:.2f}", transform=row[0].transAxes, rotation=90,
                 ha="right", va="center", fontsize=LABEL_SIZE)
 add_colorbar(list(axes.flat))
-fig.legend(handles=[Line2D([], [], color=GT_COLOUR, lw=2, label="ground truth"),
+fig.legend(handles=[Line2D([], [], color=GT_COLOUR, lw=2, label=tr("ground truth")),
                     Line2D([], [], color=PRED_COLOUR, lw=2, linestyle="--",
-                           label="best box at t")],
+                           label=tr("best box at t"))],
            loc="outside lower center", ncols=2, fontsize=LABEL_SIZE)
 plt.show()
 print(f"held-out: {heldout_seconds:.1f} s; test: {test_seconds:.1f} s")

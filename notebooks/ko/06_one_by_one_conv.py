@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown] en="4ec812809856"
+# %% [markdown] en="26cb3f1dc131"
 # # 06 · 클래스 맵 헤드로서의 1×1 합성곱
 #
 # ## 이 노트북의 목표
@@ -55,7 +55,7 @@
 #
 # **이론**
 # 1. 1×1 합성곱은 모든 위치에 적용되는 선형 층이다
-# 2. Network-in-Network 헤드: 1×1 합성곱, 그다음 GAP
+# 2. 클래스 맵 헤드: 1×1 합성곱, 그다음 GAP
 # 3. GAP 다음 선형과 같은 함수
 # 4. 무엇이 달라지고, 무엇이 동치를 깨는가
 #
@@ -214,6 +214,7 @@ import torch.nn.functional as F
 from course_utils.cam import class_activation_map
 from course_utils.checkpoints import load_manifest, load_model, load_split
 from course_checks import one_by_one_conv as checks
+from course_utils.language import tr
 from course_utils.localization import (
     box_accuracy_table,
     default_cam_thresholds,
@@ -226,6 +227,7 @@ from course_utils.models import ConvHeadCNN, GapCNN
 from course_utils.plots import (
     FIG_WIDTH,
     add_colorbar,
+    class_label,
     overlay_map,
     plot_box_accuracy_curve,
     show_image,
@@ -293,11 +295,14 @@ print("equal up to rounding:", torch.allclose(conv_then_gap, gap_then_linear))
 # `allclose`를 쓰는 이유: 6개 위치로 나누는 것은 부동소수점에서 더 이상 정확하지
 # 않고, 두 순서는 서로 다르게 반올림됩니다.)
 
-# %% [markdown] en="726608c24696"
+# %% [markdown] en="beefebcc0d95"
 # ### 2. 클래스 맵이 헤드에서 나온다
 #
-# `conv_head_cnn`은 코스의 백본 뒤에 Network-in-Network 헤드를 붙인 모델입니다:
+# `conv_head_cnn`은 코스의 백본 뒤에 이론 2절의 클래스 맵 헤드를 붙인 모델입니다:
 # `classifier`라는 이름의 편향 없는 `Conv2d(64, 4, kernel_size=1)`, 그다음 GAP.
+# Network in Network의 헤드와 다른 점은 1×1 합성곱과 풀링 사이에 ReLU가 없다는
+# 것입니다(NIN의 mlpconv 층과, NIN이 공개한 CIFAR-10 모델의 마지막 층에는 ReLU가
+# 있습니다). 그래서 이 헤드의 맵은 특징에 대해 선형이며, 정확히 CAM입니다.
 # `gap_cnn`과 같은 방법(시드, 장면, 에포크, 옵티마이저)으로 처음부터 학습했으며,
 # 매니페스트에 두 모델 모두 기록되어 있습니다.
 
@@ -345,12 +350,13 @@ print("mean of each map:  ", [round(z, 3) for z in scene_maps[0].mean(dim=(1, 2)
 raw = scene_maps[0]
 limit = raw.abs().max().item()
 fig, axes = plt.subplots(1, 5, figsize=(FIG_WIDTH, 2.4), layout="constrained")
-show_image(image[0], axes[0], title=f"test scene {SCENE}")
+show_image(image[0], axes[0], title=tr("test scene {index}").format(index=SCENE))
 for c, ax in enumerate(axes[1:]):
     drawn = ax.imshow(raw[c], cmap="PuOr", vmin=-limit, vmax=limit, interpolation="nearest")
-    ax.set_title(f"$M_{{\\mathrm{{{CLASS_NAMES[c]}}}}}$, mean {logits[0, c]:.2f}", fontsize=10)
+    symbol = f"$M_{{\\mathrm{{{CLASS_NAMES[c]}}}}}$"  # the class name as an index, in English
+    ax.set_title(tr("{map}, mean {mean:.2f}").format(map=symbol, mean=logits[0, c]), fontsize=10)
     ax.set_axis_off()
-fig.colorbar(drawn, ax=list(axes[1:]), shrink=0.9, label="map value (logit units)")
+fig.colorbar(drawn, ax=list(axes[1:]), shrink=0.9, label=tr("map value (logit units)"))
 plt.show()
 
 # %% [markdown] en="008217af9fc3"
@@ -622,8 +628,9 @@ shown = ("gap_cnn", "conv_head_cnn_seed3", "gap_cnn_seed1")
 fig, axes = plt.subplots(3, 4, figsize=(FIG_WIDTH, 7.4), layout="constrained")
 for c, i in enumerate(examples):
     for r, name in enumerate(shown):
-        overlay_map(test.images[i], true_maps[name][i], axes[r, c],
-                    title=f"{name}\nscene {i} ({CLASS_NAMES[c]})", colorbar=False)
+        title = tr("{model}\nscene {index} ({name})").format(
+            model=name, index=i, name=class_label(CLASS_NAMES[c]))
+        overlay_map(test.images[i], true_maps[name][i], axes[r, c], title=title, colorbar=False)
         axes[r, c].contour(test.masks[i].float(), levels=[0.5], colors="white", linewidths=0.8)
 add_colorbar(list(axes.flat))
 plt.show()
@@ -654,9 +661,10 @@ with torch.no_grad():
 print("image", list(wide.shape), "-> class maps", list(wide_maps.shape))
 
 fig, axes = plt.subplots(1, 3, figsize=(FIG_WIDTH, 1.95), layout="constrained")
-show_image(wide[0], axes[0], title="two scenes, one image")
+show_image(wide[0], axes[0], title=tr("two scenes, one image"))
 for ax, c in zip(axes[1:], (0, 2)):
-    overlay_map(wide[0], wide_maps[c], ax, title=f"{CLASS_NAMES[c]} map", colorbar=False)
+    map_title = tr("{name} map").format(name=class_label(CLASS_NAMES[c]))
+    overlay_map(wide[0], wide_maps[c], ax, title=map_title, colorbar=False)
 add_colorbar(list(axes[1:]))
 plt.show()
 

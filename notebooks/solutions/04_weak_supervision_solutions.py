@@ -34,6 +34,7 @@ from course_checks import must_pass
 from course_checks import weak_supervision as checks
 from course_utils.cam import class_activation_map, to_image
 from course_utils.checkpoints import load_model, load_split
+from course_utils.language import tr
 from course_utils.localization import (
     box_iou,
     default_cam_thresholds,
@@ -109,9 +110,9 @@ print(f"head: best t = {head_threshold:.2f}, mean IoU {head_iou:.3f}; "
       f"mean IoU {mask_curve.max():.3f}")
 
 fig, ax = plt.subplots(figsize=(FIG_WIDTH / 2, 3), layout="constrained")
-ax.plot(thresholds, mask_curve, label="creature")
-ax.plot(thresholds, head_curve, label="head")
-ax.set(xlabel="CAM threshold t", ylabel="mean mask IoU", xlim=(0, 1))
+ax.plot(thresholds, mask_curve, label=tr("creature"))
+ax.plot(thresholds, head_curve, label=tr("head"))
+ax.set(xlabel=tr("CAM threshold t"), ylabel=tr("mean mask IoU"), xlim=(0, 1))
 ax.legend()
 plt.show()
 must_pass(checks.check_head_mask(head_threshold, head_iou))
